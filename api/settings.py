@@ -1,0 +1,36 @@
+"""The API's settings, from YEARWHEEL_* environment variables; bad values fail at start."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "token"})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YEARWHEEL_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///.yearwheel/yearwheel.db"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "yearwheel"
+    service_token: str = Field(min_length=16, description="The worker's bearer token.")
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    @field_validator("service_token")
+    @classmethod
+    def _not_placeholder(cls, value: str) -> str:
+        if value.strip().lower() in PLACEHOLDERS:
+            raise ValueError("YEARWHEEL_SERVICE_TOKEN is a placeholder; set a random value")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "YEARWHEEL_DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value

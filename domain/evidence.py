@@ -1,0 +1,128 @@
+"""The evidence each kind of task takes. Strict models: unknown fields and lax coercion are refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from domain.template import EvidenceKind
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
+class _Evidence(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PlanEvidence(_Evidence):
+    kind: Literal["plan"] = "plan"
+    document_number: ShortText
+    document_date: date = Field(strict=False)
+    summary: Text
+    attachments: list[ShortText] = Field(default_factory=list, max_length=50)
+
+
+class DisseminationEvidence(_Evidence):
+    kind: Literal["dissemination"] = "dissemination"
+    cells_reached: Count
+    cells_total: Count
+    completed_on: date = Field(strict=False)
+
+    @model_validator(mode="after")
+    def _reached_within_total(self) -> DisseminationEvidence:
+        if self.cells_reached > self.cells_total:
+            raise ValueError("cells_reached cannot exceed cells_total")
+        return self
+
+
+class ReporterEntry(_Evidence):
+    name: ShortText
+    position: ShortText
+    committee_member: bool
+    level: Literal["central", "provincial", "district"] = "central"
+
+
+class RosterEvidence(_Evidence):
+    kind: Literal["roster"] = "roster"
+    decision_number: ShortText
+    decision_date: date = Field(strict=False)
+    reporters: list[ReporterEntry] = Field(min_length=1, max_length=1000)
+
+
+class ConferenceEvidence(_Evidence):
+    kind: Literal["conference"] = "conference"
+    held_on: date = Field(strict=False)
+    attendees: Count
+    topics: list[ShortText] = Field(min_length=1, max_length=100)
+    listeners: Count
+    online: bool = False
+
+
+class ReviewEvidence(_Evidence):
+    kind: Literal["review"] = "review"
+    findings: Text
+    commendations: list[ShortText] = Field(default_factory=list, max_length=200)
+    follow_ups: list[ShortText] = Field(default_factory=list, max_length=200)
+
+
+class ReportFigures(_Evidence):
+    """The figures of a 6-month or annual report (DOMAIN.md, report fields)."""
+
+    reporters_total: Count
+    reporters_added: Count = 0
+    reporters_replaced: Count = 0
+    reporters_removed: Count = 0
+    committee_members: Count = 0
+    conferences_held: Count = 0
+    sessions_delivered: Count = 0
+    attendances: Count = 0
+    online_sessions: Count = 0
+    trainings: Count = 0
+    inspections: Count = 0
+    commendations: Count = 0
+
+
+class ReportEvidence(_Evidence):
+    kind: Literal["report"] = "report"
+    period: Literal["h1", "year"]
+    figures: ReportFigures
+    grassroots_has_member_reporter: bool | None = None
+    decision_number: ShortText | None = None
+    decision_date: date | None = Field(default=None, strict=False)
+    topics: list[ShortText] = Field(default_factory=list, max_length=200)
+    difficulties: Annotated[str, Field(max_length=4000)] = ""
+    proposals: Annotated[str, Field(max_length=4000)] = ""
+
+
+Evidence = Annotated[
+    PlanEvidence
+    | DisseminationEvidence
+    | RosterEvidence
+    | ConferenceEvidence
+    | ReviewEvidence
+    | ReportEvidence,
+    Field(discriminator="kind"),
+]
+
+EVIDENCE_MODELS: dict[EvidenceKind, type[_Evidence]] = {
+    EvidenceKind.PLAN: PlanEvidence,
+    EvidenceKind.DISSEMINATION: DisseminationEvidence,
+    EvidenceKind.ROSTER: RosterEvidence,
+    EvidenceKind.CONFERENCE: ConferenceEvidence,
+    EvidenceKind.REVIEW: ReviewEvidence,
+    EvidenceKind.REPORT: ReportEvidence,
+}
+
+evidence_adapter: TypeAdapter[Evidence] = TypeAdapter(Evidence)
+
+
+def parse_evidence(kind: EvidenceKind, payload: object) -> _Evidence:
+    """Validate a payload as the evidence `kind` takes; raises pydantic.ValidationError."""
+    model = EVIDENCE_MODELS[kind]
+    if isinstance(payload, dict) and "kind" not in payload:
+        payload = {**payload, "kind": kind.value}
+    return model.model_validate(payload)

@@ -1,0 +1,19 @@
+"""The worker's settings, from YEARWHEEL_* environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WorkerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YEARWHEEL_", extra="ignore")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "yearwheel"
+    api_url: str = "http://127.0.0.1:8000"
+    service_token: str = Field(min_length=16)
+    max_cached_workflows: int = Field(default=1000, ge=0)
+    max_concurrent_activities: int = Field(default=100, ge=1)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
