@@ -19,13 +19,16 @@ from domain.contracts import (
     ACTIVITY_RECORD_COMPLETION,
     ACTIVITY_RECORD_LADDER_STEP,
     ACTIVITY_RECORD_TASK_CHANGE,
+    ACTIVITY_START_YEAR,
     CompletionRecorded,
     CycleClosed,
     LadderStepRecorded,
     Recorded,
     TaskChanged,
     TaskOpened,
+    YearStarted,
 )
+
 
 def idempotency_key() -> str:
     info = activity.info()
@@ -45,11 +48,11 @@ class BackendActivities:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _post(self, path: str, body: BaseModel) -> Recorded:
+    async def _post(self, path: str, body: BaseModel | None) -> bytes:
         try:
             response = await self._client.post(
                 path,
-                content=body.model_dump_json(),
+                content=body.model_dump_json() if body is not None else b"{}",
                 headers={"Content-Type": "application/json", "Idempotency-Key": idempotency_key()},
             )
         except httpx.HTTPError as exc:
@@ -67,27 +70,36 @@ class BackendActivities:
                 type="BackendRefused",
                 non_retryable=True,
             )
-        return Recorded.model_validate_json(response.content)
+        return response.content
+
+    async def _record(self, path: str, body: BaseModel) -> Recorded:
+        return Recorded.model_validate_json(await self._post(path, body))
 
     @activity.defn(name=ACTIVITY_OPEN_TASK)
     async def open_task(self, event: TaskOpened) -> Recorded:
-        return await self._post("/internal/tasks/opened", event)
+        return await self._record("/internal/tasks/opened", event)
 
     @activity.defn(name=ACTIVITY_RECORD_COMPLETION)
     async def record_completion(self, event: CompletionRecorded) -> Recorded:
-        return await self._post("/internal/tasks/completed", event)
+        return await self._record("/internal/tasks/completed", event)
 
     @activity.defn(name=ACTIVITY_RECORD_LADDER_STEP)
     async def record_ladder_step(self, event: LadderStepRecorded) -> Recorded:
-        return await self._post("/internal/ladder", event)
+        return await self._record("/internal/ladder", event)
 
     @activity.defn(name=ACTIVITY_RECORD_TASK_CHANGE)
     async def record_task_change(self, event: TaskChanged) -> Recorded:
-        return await self._post("/internal/tasks/changed", event)
+        return await self._record("/internal/tasks/changed", event)
 
     @activity.defn(name=ACTIVITY_CLOSE_CYCLE)
     async def close_cycle(self, event: CycleClosed) -> Recorded:
-        return await self._post("/internal/cycles/closed", event)
+        return await self._record("/internal/cycles/closed", event)
+
+    @activity.defn(name=ACTIVITY_START_YEAR)
+    async def start_year_cycles(self, year: int) -> YearStarted:
+        return YearStarted.model_validate_json(
+            await self._post(f"/internal/years/{year}/cycles", None)
+        )
 
     def all(self) -> list[object]:
         return [
@@ -96,4 +108,5 @@ class BackendActivities:
             self.record_ladder_step,
             self.record_task_change,
             self.close_cycle,
+            self.start_year_cycles,
         ]

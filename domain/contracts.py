@@ -209,3 +209,19 @@ ACTIVITY_RECORD_COMPLETION = "record_completion"
 ACTIVITY_RECORD_LADDER_STEP = "record_ladder_step"
 ACTIVITY_RECORD_TASK_CHANGE = "record_task_change"
 ACTIVITY_CLOSE_CYCLE = "close_cycle"
+
+ACTIVITY_START_YEAR = "start_year_cycles"
+YEAR_WORKFLOW_NAME = "OpenYear"
+YEAR_SCHEDULE_ID = "yearwheel-open-year"
+
+
+class OpenYearInput(Contract):
+    """Start every active committee's cycle for a year; the year defaults to the scheduled one."""
+
+    year: int | None = Field(default=None, ge=2000, le=2200)
+
+
+class YearStarted(Contract):
+    year: int
+    started: int
+    existing: int

@@ -1,4 +1,4 @@
-"""The evidence each kind of task takes. Strict models: unknown fields and lax coercion are refused."""
+"""The evidence each kind of task takes; unknown fields and lax coercion are refused."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ class TemplateItem(Frozen):
     evidence: EvidenceKind
     title_vi: str = Field(min_length=1, max_length=300)
     title_en: str = Field(min_length=1, max_length=300)
-    opens: MonthDay | None = Field(default=None, description="None: opens on the cycle's first day.")
+    opens: MonthDay | None = Field(default=None, description="None: the cycle's first day.")
     due: MonthDay
     recurrence: Literal["once", "quarterly"] = "once"
     prerequisites: tuple[str, ...] = ()

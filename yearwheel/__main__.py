@@ -1,0 +1,3 @@
+from yearwheel.cli import main
+
+main()

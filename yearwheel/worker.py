@@ -1,0 +1,64 @@
+"""The worker: CommitteeCycle and OpenYear workflows plus the backend activities on one queue."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from activities import BackendActivities
+from workflows import WORKFLOWS
+from yearwheel.settings import WorkerSettings
+
+
+async def connect(
+    address: str, namespace: str, *, metrics_port: int | None = None
+) -> Client:
+    """A Temporal client with the project's data converter (and metrics when asked)."""
+    runtime = None
+    if metrics_port is not None:
+        runtime = Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}")
+            )
+        )
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime
+    )
+
+
+def build_worker(
+    client: Client, *, settings: WorkerSettings, backend: BackendActivities
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=backend.all(),
+        max_cached_workflows=settings.max_cached_workflows,
+        max_concurrent_activities=settings.max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+async def run_worker(settings: WorkerSettings) -> None:
+    """Run until SIGINT or SIGTERM; running activities get time to finish before exit."""
+    client = await connect(
+        settings.temporal_address, settings.temporal_namespace, metrics_port=settings.metrics_port
+    )
+    backend = BackendActivities(api_url=settings.api_url, service_token=settings.service_token)
+    worker = build_worker(client, settings=settings, backend=backend)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        await backend.aclose()
