@@ -1,0 +1,121 @@
+"""`yearwheel`: run the system, its parts, and its chores."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+user_app = typer.Typer(no_args_is_help=True, help="Users and their tokens.")
+app.add_typer(user_app, name="user")
+
+
+@app.command()
+def dev(
+    demo: Annotated[bool, typer.Option(help="Seed a demo tree and play a whole year.")] = False,
+    state_dir: Annotated[Path, typer.Option(help="Where the SQLite files and logs live.")] = Path(
+        ".yearwheel"
+    ),
+    year_seconds: Annotated[
+        float, typer.Option(help="With --demo: how many seconds one calendar year lasts.")
+    ] = 120.0,
+    seed: Annotated[int, typer.Option(help="With --demo: the simulated staff's random seed.")] = 30,
+) -> None:
+    """Start Temporal (dev server), the API and a worker on this machine; Ctrl-C stops them all."""
+    from yearwheel.dev import run_dev
+
+    run_dev(state_dir=state_dir, demo=demo, year_seconds=year_seconds, seed=seed)
+
+
+@app.command("api")
+def api_command(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the HTTP API (configured by YEARWHEEL_* variables)."""
+    import uvicorn
+    from api.app import create_app
+
+    from api.settings import Settings
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Run a worker for the cycle workflows and their activities."""
+    from yearwheel.settings import WorkerSettings
+    from yearwheel.worker import run_worker
+
+    asyncio.run(run_worker(WorkerSettings()))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic)."""
+    from api.migrate import upgrade
+
+    from api.settings import Settings
+
+    upgrade(Settings().database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def schedule() -> None:
+    """Create (or update) the Schedule that opens every committee's cycle on 1 January."""
+    from yearwheel.schedule import ensure_yearly_schedule
+    from yearwheel.settings import WorkerSettings
+    from yearwheel.worker import connect
+
+    async def go() -> str:
+        settings = WorkerSettings()
+        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        return await ensure_yearly_schedule(client, task_queue=settings.task_queue)
+
+    schedule_id = asyncio.run(go())
+    typer.echo(f"schedule {schedule_id}: 1 January 00:00 Asia/Ho_Chi_Minh, overlap ALLOW_ALL")
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Option(help="Who the user is.")],
+    role: Annotated[str, typer.Option(help="staff, supervisor, board, auditor or admin.")],
+    committee: Annotated[
+        str | None, typer.Option(help="The committee code (staff and supervisors).")
+    ] = None,
+    expires_days: Annotated[int | None, typer.Option(help="Token lifetime in days.")] = None,
+) -> None:
+    """Create a user and print its token (shown once)."""
+    from api.settings import Settings
+    from yearwheel.users import create_user_with_token
+
+    token = asyncio.run(
+        create_user_with_token(
+            Settings().database_url,
+            name=name,
+            role=role,
+            committee=committee,
+            expires_days=expires_days,
+        )
+    )
+    typer.echo(token)
+
+
+def main() -> None:
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The SDK's native runtime can abort at interpreter exit; leave without finalisers.
+    os._exit(code)
