@@ -18,6 +18,15 @@ class Settings(BaseSettings):
     service_token: str = Field(min_length=16, description="The worker's bearer token.")
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    query_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="How long GET /cycles/{id} waits for the workflow."
+    )
+    update_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="How long complete/extend/waive wait for it."
+    )
+    start_concurrency: int = Field(
+        default=8, ge=1, le=100, description="Workflows a bulk start launches at once."
+    )
 
     @field_validator("service_token")
     @classmethod

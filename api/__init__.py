@@ -1,0 +1,1 @@
+"""The FastAPI backend: the only room that touches the database."""

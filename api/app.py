@@ -1,0 +1,80 @@
+"""The FastAPI application: `create_app(settings)` wires the database, Temporal and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api import problems
+from api.db import make_engine, make_sessions
+from api.routes import committees, cycles, escalations, health, internal, tasks
+from api.settings import Settings
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            scope = {**scope, "yearwheel.body_too_large": True}
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            if scope.get("yearwheel.body_too_large"):
+                raise HTTPException(413, f"the body is larger than {self.max_bytes} bytes")
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise HTTPException(413, f"the body is larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def create_app(settings: Settings, *, temporal_client: Client | None = None) -> FastAPI:
+    """The API; opens one Temporal client in its lifespan unless `temporal_client` is given."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessions = make_sessions(engine)
+        app.state.temporal = temporal_client or await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            data_converter=pydantic_data_converter,
+            lazy=True,  # the API starts, and /health says so, while Temporal is still down
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Yearwheel",
+        version="0.1.0",
+        summary="Committees' yearly oral-propaganda obligations as durable Temporal workflows.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    for module in (health, committees, cycles, tasks, escalations, internal):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,279 @@
+"""The backend's tables. Business keys are unique constraints; datetimes are stored in UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from domain.contracts import CommitteeLevel, ItemState
+from domain.template import Rung
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime, stored in UTC; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _one_of(column: str, values: Iterable[str]) -> str:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({listed})"
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    SUPERVISOR = "supervisor"
+    BOARD = "board"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+class CycleState(StrEnum):
+    RUNNING = "running"
+    CLOSED = "closed"
+
+
+class ChangeKind(StrEnum):
+    EXTENDED = "extended"
+    WAIVED = "waived"
+
+
+# A task row exists from the moment its obligation opens, so it is never pending.
+TASK_ROW_STATES = tuple(s.value for s in ItemState if s is not ItemState.PENDING)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Committee(Base):
+    __tablename__ = "committees"
+    __table_args__ = (CheckConstraint(_one_of("level", CommitteeLevel), name="level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TemplateRow(Base):
+    __tablename__ = "templates"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Cycle(Base):
+    __tablename__ = "cycles"
+    __table_args__ = (
+        UniqueConstraint("committee_id", "year"),
+        CheckConstraint(_one_of("status", CycleState), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(200), unique=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("templates.id"))
+    seconds_per_day: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default=CycleState.RUNNING.value)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "key"),
+        CheckConstraint(_one_of("state", TASK_ROW_STATES), name="state"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
+        Index("ix_tasks_state_due_on", "state", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    item_key: Mapped[str] = mapped_column(String(64))
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    stage: Mapped[str] = mapped_column(String(16))
+    evidence_kind: Mapped[str] = mapped_column(String(16))
+    title_vi: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(16))
+    opens_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    rung: Mapped[str | None] = mapped_column(String(16))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    submission_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    workflow_event_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("task_id", "rung", "due_on"),
+        CheckConstraint(_one_of("rung", Rung), name="rung"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    rung: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    target_committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TaskChange(Base):
+    """A supervisor's extension or waiver, as the workflow accepted it."""
+
+    __tablename__ = "task_changes"
+    __table_args__ = (
+        UniqueConstraint("task_id", "change", "at"),
+        CheckConstraint(_one_of("change", ChangeKind), name="change"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    change: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(2000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    previous_due_on: Mapped[date | None] = mapped_column(Date)
+    new_due_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """One link of the append-only, hash-chained audit log."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", Role), name="role"),
+        CheckConstraint(
+            "role NOT IN ('staff', 'supervisor') OR committee_id IS NOT NULL",
+            name="committee_required",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    committee_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,110 @@
+"""Cycles: starting a committee's year (or everyone's), and reading where each item stands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+
+from api.deps import CurrentUser, SessionDep, SessionsDep, SettingsDep, TemporalDep
+from api.problems import Unavailable, problem_responses
+from api.schemas import (
+    Code,
+    CycleCreate,
+    CycleDetail,
+    CyclePage,
+    CyclePublic,
+    YearCyclesCreate,
+    YearCyclesStarted,
+)
+from api.services import cycles, starts
+from api.services.access import read_scope
+
+router = APIRouter(tags=["cycles"])
+
+
+@router.post(
+    "/cycles",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CyclePublic,
+    responses={
+        200: {"model": CyclePublic, "description": "The cycle was already started"},
+        **problem_responses(401, 403, 404, 409, 422, 503),
+    },
+)
+async def start_cycle(
+    data: CycleCreate,
+    session: SessionDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    response: Response,
+) -> CyclePublic:
+    """Start a committee's cycle for a year; starting it again returns the same cycle (200)."""
+    cycle, started = await starts.start_cycle(
+        starter=starts.Starter(sessions, client, settings.task_queue), session=session,
+        principal=user,
+        committee_code=data.committee, year=data.year, seconds_per_day=data.time_scale,
+    )
+    response.status_code = status.HTTP_201_CREATED if started else status.HTTP_200_OK
+    response.headers["Location"] = f"/cycles/{cycle.id}"
+    return cycle
+
+
+@router.post(
+    "/years/{year}/cycles",
+    response_model=YearCyclesStarted,
+    responses=problem_responses(401, 403, 422, 503),
+)
+async def start_year(
+    session: SessionDep,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    year: Annotated[int, Path(ge=2000, le=2200)],
+    data: YearCyclesCreate | None = None,
+) -> YearCyclesStarted:
+    """Start the year's cycle of every active non-root committee; counts started and existing."""
+    outcome = await starts.start_year(
+        starter=starts.Starter(sessions, client, settings.task_queue), session=session,
+        principal=user,
+        year=year, seconds_per_day=data.time_scale if data else None,
+        concurrency=settings.start_concurrency,
+    )
+    if outcome.committees and outcome.failed == outcome.committees:
+        raise Unavailable("no cycle could be started; is Temporal up?", **outcome.model_dump())
+    return outcome
+
+
+@router.get(
+    "/cycles/{cycle_id}", response_model=CycleDetail, responses=problem_responses(401, 404, 422)
+)
+async def get_cycle(
+    cycle_id: int, session: SessionDep, settings: SettingsDep, user: CurrentUser, request: Request
+) -> CycleDetail:
+    """Every item of the cycle with its state, due date and escalation level."""
+    scope = await read_scope(session=session, principal=user)
+    row = await cycles.get_row(session=session, scope=scope, cycle_id=cycle_id)
+    return await cycles.detail(
+        session=session, client=getattr(request.app.state, "temporal", None), row=row,
+        query_wait=settings.query_timeout_seconds,
+    )
+
+
+@router.get("/cycles", response_model=CyclePage, responses=problem_responses(401, 422))
+async def list_cycles(
+    session: SessionDep,
+    user: CurrentUser,
+    committee: Code | None = None,
+    year: int | None = Query(default=None, ge=2000, le=2200),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> CyclePage:
+    """The cycles the caller can see, newest year first."""
+    scope = await read_scope(session=session, principal=user)
+    items, total = await cycles.list_public(
+        session=session, scope=scope, committee=committee, year=year, limit=limit, offset=offset
+    )
+    return CyclePage(items=items, total=total, limit=limit, offset=offset)

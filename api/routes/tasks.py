@@ -1,0 +1,141 @@
+"""Tasks: reading them, and completing, extending or waiving them through the workflow.
+
+These routes write no task state: the workflow accepts or refuses the action, and its
+activities record the outcome through /internal/*. The route returns the item's new status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.problems import problem_responses
+from api.schemas import Code, CompleteRequest, ExtendRequest, TaskPage, TaskPublic, WaiveRequest
+from api.services import tasks
+from api.services.access import Action, read_scope
+from api.services.updates import send_update
+from domain.contracts import (
+    UPDATE_COMPLETE,
+    UPDATE_EXTEND,
+    UPDATE_WAIVE,
+    CompleteTask,
+    ExtendDeadline,
+    ItemState,
+    ItemStatus,
+    WaiveTask,
+)
+
+router = APIRouter(tags=["tasks"])
+
+IfMatch = Annotated[
+    str | None, Header(description="The task's ETag; the action is refused (412) if it moved.")
+]
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 502, 503, 504)
+
+
+@router.get("/tasks", response_model=TaskPage, responses=problem_responses(401, 422))
+async def list_tasks(
+    session: SessionDep,
+    user: CurrentUser,
+    committee: Code | None = None,
+    state: ItemState | None = None,
+    due_before: date | None = Query(default=None, description="Due strictly before this day."),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> TaskPage:
+    """Tasks the caller can see, earliest due first."""
+    scope = await read_scope(session=session, principal=user)
+    items, total = await tasks.list_public(
+        session=session, scope=scope, committee=committee, state=state, due_before=due_before,
+        limit=limit, offset=offset,
+    )
+    return TaskPage(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskPublic, responses=problem_responses(401, 404))
+async def get_task(
+    task_id: int, session: SessionDep, user: CurrentUser, response: Response
+) -> TaskPublic:
+    """One task, with its version as the ETag."""
+    task = await tasks.get_public(session=session, principal=user, task_id=task_id)
+    response.headers["ETag"] = tasks.etag(task)
+    return task
+
+
+@router.post("/tasks/{task_id}/complete", response_model=ItemStatus, responses=ACTION_ERRORS)
+async def complete_task(
+    task_id: int,
+    data: CompleteRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> ItemStatus:
+    """Complete an open task with its evidence (the committee's staff)."""
+    task = await tasks.get_public(
+        session=session, principal=user, task_id=task_id, action=Action.COMPLETE
+    )
+    await session.commit()  # nothing is written here; hold no transaction while Temporal works
+    tasks.check_evidence(task=task, evidence=data.evidence)
+    tasks.check_open(task=task, if_match=if_match)
+    submission_ref = uuid.uuid4().hex
+    command = CompleteTask(
+        key=task.key, actor=user.name, evidence=data.evidence, submission_ref=submission_ref
+    )
+    return await send_update(
+        client=client, workflow_id=task.workflow_id, update=UPDATE_COMPLETE, command=command,
+        update_id=f"complete/{submission_ref}", wait_seconds=settings.update_timeout_seconds,
+    )
+
+
+@router.post("/tasks/{task_id}/extend", response_model=ItemStatus, responses=ACTION_ERRORS)
+async def extend_task(
+    task_id: int,
+    data: ExtendRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> ItemStatus:
+    """Move an open task's due date later, with a reason (supervisor, board, admin)."""
+    task = await tasks.get_public(
+        session=session, principal=user, task_id=task_id, action=Action.EXTEND
+    )
+    await session.commit()
+    tasks.check_open(task=task, if_match=if_match)
+    command = ExtendDeadline(
+        key=task.key, actor=user.name, new_due_on=data.new_due_on, reason=data.reason
+    )
+    return await send_update(
+        client=client, workflow_id=task.workflow_id, update=UPDATE_EXTEND, command=command,
+        update_id=f"extend/{uuid.uuid4().hex}", wait_seconds=settings.update_timeout_seconds,
+    )
+
+
+@router.post("/tasks/{task_id}/waive", response_model=ItemStatus, responses=ACTION_ERRORS)
+async def waive_task(
+    task_id: int,
+    data: WaiveRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    if_match: IfMatch = None,
+) -> ItemStatus:
+    """Waive an open task, with a reason (supervisor, board, admin)."""
+    task = await tasks.get_public(
+        session=session, principal=user, task_id=task_id, action=Action.WAIVE
+    )
+    await session.commit()
+    tasks.check_open(task=task, if_match=if_match)
+    command = WaiveTask(key=task.key, actor=user.name, reason=data.reason)
+    return await send_update(
+        client=client, workflow_id=task.workflow_id, update=UPDATE_WAIVE, command=command,
+        update_id=f"waive/{uuid.uuid4().hex}", wait_seconds=settings.update_timeout_seconds,
+    )

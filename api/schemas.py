@@ -1,0 +1,225 @@
+"""Request and response bodies: XCreate is what a caller sends, XPublic what the API returns.
+
+Requests are strict (unknown fields refused, no lax coercion) and bounded in length. Dates,
+datetimes and enums are the exception to strictness: JSON carries them as strings.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from api.models import Role
+from domain.contracts import CommitteeLevel, ItemState, ItemStatus
+from domain.template import EvidenceKind, Rung, Stage
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text may not contain NUL characters")
+    return value
+
+
+def _find_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_find_nul(k) or _find_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_find_nul(v) for v in value)
+    return False
+
+
+Code = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="A committee's code."),
+]
+Name = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(_no_nul)]
+UserName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_nul)]
+Year = Annotated[int, Field(ge=2000, le=2200)]
+TimeScale = Annotated[
+    float, Field(gt=0, le=86_400, description="Seconds one calendar day lasts (rehearsals).")
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+# Committees and users.
+
+
+class CommitteeCreate(Strict):
+    code: Code
+    name: Name
+    level: Annotated[CommitteeLevel, Field(strict=False)]
+    parent: Code | None = Field(default=None, description="The parent committee's code.")
+
+
+class CommitteePublic(BaseModel):
+    code: str
+    name: str
+    level: CommitteeLevel
+    parent: str | None
+    active: bool
+
+
+class CommitteeList(BaseModel):
+    items: list[CommitteePublic]
+
+
+class UserCreate(Strict):
+    name: UserName
+    role: Literal["staff", "supervisor", "board", "auditor", "admin"] = Field(
+        description="The service identity is not a user: it is the worker's configured token."
+    )
+    committee: Code | None = None
+    expires_at: Annotated[datetime | None, Field(strict=False)] = None
+
+
+class UserCreated(BaseModel):
+    id: int
+    name: str
+    role: Role
+    committee: str | None
+    expires_at: datetime | None
+    token: str = Field(description="The bearer token; shown once, stored only as a hash.")
+
+
+# Cycles.
+
+
+class CycleCreate(Strict):
+    committee: Code
+    year: Year
+    time_scale: TimeScale | None = None
+
+
+class YearCyclesCreate(Strict):
+    time_scale: TimeScale | None = None
+
+
+class CyclePublic(BaseModel):
+    id: int
+    workflow_id: str
+    committee: str
+    year: int
+    template_code: str
+    template_version: int
+    seconds_per_day: float | None
+    status: Literal["running", "closed"]
+    started_at: datetime
+    closed_at: datetime | None
+
+
+class CycleItemPublic(ItemStatus):
+    task_id: int | None = Field(default=None, description="The task's id once it has opened.")
+
+
+class CycleDetail(CyclePublic):
+    source: Literal["workflow", "database"] = Field(
+        description="workflow: the live status query; database: the recorded projection."
+    )
+    calendar_now: datetime | None = None
+    items: list[CycleItemPublic]
+
+
+class CyclePage(Page):
+    items: list[CyclePublic]
+
+
+class YearCyclesStarted(BaseModel):
+    year: int
+    committees: int
+    started: int
+    existing: int
+    failed: int
+    failures: list[str] = Field(default_factory=list)
+
+
+# Tasks.
+
+
+class TaskPublic(BaseModel):
+    id: int
+    cycle_id: int
+    workflow_id: str
+    committee: str
+    year: int
+    key: str
+    item_key: str
+    occurrence: int
+    stage: Stage
+    evidence_kind: EvidenceKind
+    title_vi: str
+    title_en: str
+    state: ItemState
+    opens_on: date
+    due_on: date
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    late: bool
+    rung: Rung | None
+    escalation_level: int
+    version: int
+
+
+class TaskPage(Page):
+    items: list[TaskPublic]
+
+
+class CompleteRequest(Strict):
+    evidence: dict[str, Any] = Field(description="The evidence the task's kind takes.")
+
+    @field_validator("evidence")
+    @classmethod
+    def _no_nul_inside(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _find_nul(value):
+            raise ValueError("evidence may not contain NUL characters")
+        return value
+
+
+class ExtendRequest(Strict):
+    new_due_on: Annotated[date, Field(strict=False)]
+    reason: Reason
+
+
+class WaiveRequest(Strict):
+    reason: Reason
+
+
+# Escalations.
+
+
+class EscalationPublic(BaseModel):
+    id: int
+    task_id: int
+    task_key: str
+    committee: str
+    year: int
+    rung: Rung
+    level: int
+    target_committee: str
+    due_on: date
+    raised_at: datetime
+    resolved_at: datetime | None
+
+
+class EscalationPage(Page):
+    items: list[EscalationPublic]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "down"]
+    temporal: Literal["ok", "down"]

@@ -1,0 +1,314 @@
+"""What the workflow's activities record: the only writes of task state, each idempotent by its
+natural key, each audited. Times in the events are calendar instants, as the workflow reckons.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import (
+    ChangeKind,
+    Committee,
+    Cycle,
+    Escalation,
+    Notification,
+    Submission,
+    Task,
+    TemplateRow,
+)
+from api.models import TaskChange as TaskChangeRow
+from api.problems import Conflict, NotFound, Unprocessable
+from api.services import committees
+from api.services.audit import append_audit
+from api.services.templates import current_template, template_of
+from domain.calendar import ladder_for, ladder_instants
+from domain.contracts import (
+    CLOSED_STATES,
+    CompletionRecorded,
+    CycleClosed,
+    ItemState,
+    LadderStepRecorded,
+    Recorded,
+    TaskChanged,
+    TaskOpened,
+)
+from domain.template import RUNG_ORDER, Rung
+
+LEVEL = {Rung.REMINDER: 0, Rung.OVERDUE: 0, Rung.PARENT: 1, Rung.BOARD: 2}
+
+
+def _subject(workflow_id: str, key: str) -> str:
+    return f"{workflow_id}/{key}"
+
+
+async def _cycle_for(*, session: AsyncSession, event: TaskOpened, actor: str) -> Cycle:
+    """The event's cycle; a cycle started outside the API is adopted with the current template."""
+    cycle = await session.scalar(select(Cycle).where(Cycle.workflow_id == event.workflow_id))
+    if cycle is not None:
+        return cycle
+    committee = await committees.get_by_code(session=session, code=event.committee)
+    if committee is None:
+        raise NotFound(f"committee {event.committee!r} not found")
+    clash = await session.scalar(
+        select(Cycle).where(Cycle.committee_id == committee.id, Cycle.year == event.year)
+    )
+    if clash is not None and clash.workflow_id == event.workflow_id:
+        return clash  # committed between the two reads
+    if clash is not None:
+        raise Conflict(f"{event.committee}/{event.year} already runs as {clash.workflow_id}")
+    template = await current_template(session=session)
+    cycle = Cycle(
+        workflow_id=event.workflow_id, committee_id=committee.id, year=event.year,
+        template_id=template.id, status="running", started_at=event.opened_at,
+    )
+    session.add(cycle)
+    await session.flush()
+    await append_audit(
+        session=session, actor=actor, action="cycle.adopted", subject=event.workflow_id,
+        payload={"committee": event.committee, "year": event.year, "template": template.code,
+                 "template_version": template.version},
+    )
+    return cycle
+
+
+async def _task_for(*, session: AsyncSession, workflow_id: str, key: str) -> tuple[Task, Cycle]:
+    row = (
+        await session.execute(
+            select(Task, Cycle)
+            .join(Cycle, Task.cycle_id == Cycle.id)
+            .where(Cycle.workflow_id == workflow_id, Task.key == key)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no task {key!r} has been opened in {workflow_id}")
+    return row[0], row[1]
+
+
+def _notify(
+    session: AsyncSession, *, committee_id: int, task: Task, kind: str, message: str,
+    at: datetime, escalation: Escalation | None = None,
+) -> None:
+    session.add(
+        Notification(
+            recipient_committee_id=committee_id, task_id=task.id,
+            escalation_id=escalation.id if escalation else None, kind=kind,
+            message=message[:1000], created_at=at,
+        )
+    )
+
+
+async def _open_rungs(*, session: AsyncSession, task: Task) -> list[Escalation]:
+    return list(
+        (
+            await session.scalars(
+                select(Escalation).where(
+                    Escalation.task_id == task.id, Escalation.resolved_at.is_(None)
+                )
+            )
+        ).all()
+    )
+
+
+def _settle(task: Task, open_rungs: set[Rung]) -> None:
+    """An unclosed task's state, rung and level follow the highest rung still open."""
+    if ItemState(task.state) in CLOSED_STATES:
+        return
+    highest = max(open_rungs, key=RUNG_ORDER.index) if open_rungs else None
+    task.rung = highest.value if highest else None
+    task.escalation_level = LEVEL[highest] if highest else 0
+    if highest in (None, Rung.REMINDER):
+        task.state = ItemState.OPEN.value
+    elif highest is Rung.OVERDUE:
+        task.state = ItemState.OVERDUE.value
+    else:
+        task.state = ItemState.ESCALATED.value
+
+
+async def _resolve_all(*, session: AsyncSession, task: Task, at: datetime) -> None:
+    await session.execute(
+        update(Escalation)
+        .where(Escalation.task_id == task.id, Escalation.resolved_at.is_(None))
+        .values(resolved_at=at)
+    )
+
+
+async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str) -> Recorded:
+    """Create the task row, open, and tell its committee."""
+    cycle = await _cycle_for(session=session, event=event, actor=actor)
+    existing = await session.scalar(
+        select(Task).where(Task.cycle_id == cycle.id, Task.key == event.key)
+    )
+    if existing is not None:
+        return Recorded(id=existing.id, created=False)
+    task = Task(
+        cycle_id=cycle.id, key=event.key, item_key=event.item_key, occurrence=event.occurrence,
+        stage=event.stage.value, evidence_kind=event.evidence.value, title_vi=event.title_vi,
+        title_en=event.title_en, state=ItemState.OPEN.value, opens_on=event.opens_on,
+        due_on=event.due_on, opened_at=event.opened_at, late=False, escalation_level=0,
+    )
+    session.add(task)
+    await session.flush()
+    _notify(
+        session, committee_id=cycle.committee_id, task=task, kind="task_opened",
+        message=f"{event.title_en} is open; due {event.due_on.isoformat()}.", at=event.opened_at,
+    )
+    await append_audit(
+        session=session, actor=actor, action="task.opened",
+        subject=_subject(event.workflow_id, event.key), payload=event.model_dump(mode="json"),
+    )
+    return Recorded(id=task.id, created=True)
+
+
+async def record_completion(
+    *, session: AsyncSession, event: CompletionRecorded, actor: str
+) -> Recorded:
+    """Store the submission, close the task (late or not), and resolve its escalations."""
+    existing = await session.scalar(
+        select(Submission).where(Submission.submission_ref == event.submission_ref)
+    )
+    if existing is not None:
+        return Recorded(id=existing.id, created=False)
+    task, _ = await _task_for(session=session, workflow_id=event.workflow_id, key=event.key)
+    submission = Submission(
+        task_id=task.id, submission_ref=event.submission_ref, actor=event.actor,
+        evidence=event.evidence, submitted_at=event.completed_at,
+        workflow_event_id=event.event_id,
+    )
+    session.add(submission)
+    task.state = ItemState.COMPLETED.value
+    task.closed_at = event.completed_at
+    task.closed_by = event.actor
+    task.late = event.late
+    await _resolve_all(session=session, task=task, at=event.completed_at)
+    await session.flush()
+    await append_audit(
+        session=session, actor=event.actor, action="task.completed",
+        subject=_subject(event.workflow_id, event.key),
+        payload={**event.model_dump(mode="json"), "recorded_by": actor},
+    )
+    return Recorded(id=submission.id, created=True)
+
+
+async def record_ladder_step(
+    *, session: AsyncSession, event: LadderStepRecorded, actor: str
+) -> Recorded:
+    """Raise an escalation to the rung's target and move the task up the ladder."""
+    task, cycle = await _task_for(session=session, workflow_id=event.workflow_id, key=event.key)
+    existing = await session.scalar(
+        select(Escalation).where(
+            Escalation.task_id == task.id, Escalation.rung == event.rung.value,
+            Escalation.due_on == event.due_on,
+        )
+    )
+    if existing is not None:
+        return Recorded(id=existing.id, created=False)
+    committee = await session.get(Committee, cycle.committee_id)
+    assert committee is not None
+    target = committee
+    if event.rung is Rung.PARENT and committee.parent_id is not None:
+        target = await session.get(Committee, committee.parent_id) or committee
+    elif event.rung is Rung.BOARD:
+        target = await committees.root_of(session=session, committee=committee)
+    closed = ItemState(task.state) in CLOSED_STATES
+    escalation = Escalation(
+        task_id=task.id, rung=event.rung.value, level=LEVEL[event.rung],
+        target_committee_id=target.id, due_on=event.due_on, raised_at=event.at,
+        resolved_at=event.at if closed else None,
+    )
+    session.add(escalation)
+    await session.flush()
+    _settle(task, {Rung(e.rung) for e in await _open_rungs(session=session, task=task)})
+    _notify(
+        session, committee_id=target.id, task=task, kind=event.rung.value, escalation=escalation,
+        message=f"{committee.code}: {task.title_en} (due {event.due_on.isoformat()}) "
+        f"reached the {event.rung.value} rung.",
+        at=event.at,
+    )
+    await session.flush()
+    await append_audit(
+        session=session, actor=actor, action=f"task.{event.rung.value}",
+        subject=_subject(event.workflow_id, event.key),
+        payload={**event.model_dump(mode="json"), "target": target.code},
+    )
+    return Recorded(id=escalation.id, created=True)
+
+
+async def record_change(*, session: AsyncSession, event: TaskChanged, actor: str) -> Recorded:
+    """A supervisor's extension (the due date moves) or waiver (the task closes)."""
+    task, cycle = await _task_for(session=session, workflow_id=event.workflow_id, key=event.key)
+    existing = await session.scalar(
+        select(TaskChangeRow).where(
+            TaskChangeRow.task_id == task.id, TaskChangeRow.change == event.change,
+            TaskChangeRow.at == event.at,
+        )
+    )
+    if existing is not None:
+        return Recorded(id=existing.id, created=False)
+    if event.change == ChangeKind.EXTENDED and event.new_due_on is None:
+        raise Unprocessable("an extension needs new_due_on")
+    change = TaskChangeRow(
+        task_id=task.id, change=event.change, actor=event.actor, reason=event.reason,
+        at=event.at, previous_due_on=event.previous_due_on or task.due_on,
+        new_due_on=event.new_due_on,
+    )
+    session.add(change)
+    if event.change == ChangeKind.WAIVED:
+        task.state = ItemState.WAIVED.value
+        task.closed_at = event.at
+        task.closed_by = event.actor
+        await _resolve_all(session=session, task=task, at=event.at)
+    else:
+        assert event.new_due_on is not None
+        await _extend(session=session, task=task, cycle=cycle, event=event)
+    await session.flush()
+    _notify(
+        session, committee_id=cycle.committee_id, task=task, kind=f"task_{event.change}",
+        message=f"{task.title_en}: {event.change} by {event.actor}: {event.reason}", at=event.at,
+    )
+    await append_audit(
+        session=session, actor=event.actor, action=f"task.{event.change}",
+        subject=_subject(event.workflow_id, event.key),
+        payload={**event.model_dump(mode="json"), "recorded_by": actor},
+    )
+    return Recorded(id=change.id, created=True)
+
+
+async def _extend(*, session: AsyncSession, task: Task, cycle: Cycle, event: TaskChanged) -> None:
+    """Move the due date; a raised rung whose new instant is still ahead is resolved."""
+    assert event.new_due_on is not None
+    task.due_on = event.new_due_on
+    template_row = await session.get(TemplateRow, cycle.template_id)
+    assert template_row is not None
+    steps = ladder_for(template_of(template_row), task.item_key)
+    instants = dict(ladder_instants(steps, event.new_due_on))
+    still_open: set[Rung] = set()
+    for escalation in await _open_rungs(session=session, task=task):
+        rung = Rung(escalation.rung)
+        if rung in instants and instants[rung] > event.at:
+            escalation.resolved_at = event.at
+        else:
+            still_open.add(rung)
+    _settle(task, still_open)
+
+
+async def record_closed(*, session: AsyncSession, event: CycleClosed, actor: str) -> Recorded:
+    """Close the cycle with its result."""
+    cycle = await session.scalar(select(Cycle).where(Cycle.workflow_id == event.workflow_id))
+    if cycle is None:
+        raise NotFound(f"cycle {event.workflow_id} not found")
+    if cycle.status == "closed":
+        return Recorded(id=cycle.id, created=False)
+    cycle.status = "closed"
+    cycle.result = event.result.model_dump(mode="json")
+    cycle.closed_at = event.at
+    await session.flush()
+    summary = event.result
+    await append_audit(
+        session=session, actor=actor, action="cycle.closed", subject=event.workflow_id,
+        payload={"total": summary.total, "on_time": summary.on_time, "late": summary.late,
+                 "waived": summary.waived, "at": event.at.isoformat()},
+    )
+    return Recorded(id=cycle.id, created=True)

@@ -1,0 +1,109 @@
+"""Reading tasks within the caller's reach, and checking a human action before it is sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import ValidationError
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import Committee, Cycle, Task
+from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable, field_problems
+from api.schemas import TaskPublic
+from api.services.access import Action, Principal, Scope, authorize
+from domain.contracts import ItemState
+from domain.evidence import parse_evidence
+from domain.template import EvidenceKind, Rung, Stage
+
+ACTIONABLE = frozenset({ItemState.OPEN, ItemState.OVERDUE, ItemState.ESCALATED})
+
+
+def _rows() -> Select[tuple[Task, Cycle, Committee]]:
+    return (
+        select(Task, Cycle, Committee)
+        .join(Cycle, Task.cycle_id == Cycle.id)
+        .join(Committee, Cycle.committee_id == Committee.id)
+    )
+
+
+def to_public(task: Task, cycle: Cycle, committee: Committee) -> TaskPublic:
+    """A task row as the API shows it."""
+    return TaskPublic(
+        id=task.id, cycle_id=cycle.id, workflow_id=cycle.workflow_id, committee=committee.code,
+        year=cycle.year, key=task.key, item_key=task.item_key, occurrence=task.occurrence,
+        stage=Stage(task.stage), evidence_kind=EvidenceKind(task.evidence_kind),
+        title_vi=task.title_vi, title_en=task.title_en, state=ItemState(task.state),
+        opens_on=task.opens_on, due_on=task.due_on, opened_at=task.opened_at,
+        closed_at=task.closed_at, closed_by=task.closed_by, late=task.late,
+        rung=Rung(task.rung) if task.rung else None, escalation_level=task.escalation_level,
+        version=task.version,
+    )
+
+
+def etag(task: TaskPublic) -> str:
+    """The task's entity tag: its row version."""
+    return f'"{task.version}"'
+
+
+async def list_public(
+    *,
+    session: AsyncSession,
+    scope: Scope,
+    committee: str | None = None,
+    state: ItemState | None = None,
+    due_before: date | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[TaskPublic], int]:
+    """Tasks within `scope`, earliest due first, and how many match in all."""
+    query = _rows().where(scope.where(Committee.id))
+    if committee is not None:
+        query = query.where(Committee.code == committee)
+    if state is not None:
+        query = query.where(Task.state == state.value)
+    if due_before is not None:
+        query = query.where(Task.due_on < due_before)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(Task.due_on, Committee.code, Task.key).limit(limit).offset(offset)
+    )
+    return [to_public(*row) for row in rows.tuples()], int(total or 0)
+
+
+async def get_public(
+    *, session: AsyncSession, principal: Principal, task_id: int, action: Action = Action.READ
+) -> TaskPublic:
+    """One task, if the caller can see it (else 404) and may take `action` on it (else 403)."""
+    row = (await session.execute(_rows().where(Task.id == task_id))).first()
+    missing = f"task {task_id} not found"
+    if row is None:
+        raise NotFound(missing)
+    await authorize(
+        session=session, principal=principal, action=action, committee_id=row[2].id,
+        missing=missing,
+    )
+    return to_public(row[0], row[1], row[2])
+
+
+def check_open(*, task: TaskPublic, if_match: str | None) -> None:
+    """412 if If-Match names another version; 409 unless the task is still open."""
+    if if_match is not None and if_match.strip() not in ("*", etag(task)):
+        raise PreconditionFailed(
+            f"task {task.id} is at version {task.version}; If-Match was {if_match}",
+            headers={"ETag": etag(task)},
+        )
+    if task.state not in ACTIONABLE:
+        raise Conflict(f"task {task.id} is {task.state.value}; it can no longer change")
+
+
+def check_evidence(*, task: TaskPublic, evidence: object) -> None:
+    """422 with field paths unless `evidence` is what the task's kind takes."""
+    try:
+        parse_evidence(task.evidence_kind, evidence)
+    except ValidationError as error:
+        problems = field_problems(error.errors(), prefix=("body", "evidence"))
+        fields = ", ".join(sorted({p.field for p in problems}))
+        raise Unprocessable(
+            f"not valid {task.evidence_kind.value} evidence: {fields}", errors=problems
+        ) from None

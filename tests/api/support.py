@@ -1,0 +1,76 @@
+"""Helpers for the live tests: waiting for the workflow's recordings, starting a cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from tests.api.conftest import Live
+from tests.api.factories import Factory, bearer
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, within: float = 15.0, interval: float = 0.03
+) -> T:
+    """The probe's first truthy answer; fails after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"{probe.__name__} did not hold within {within} s"
+        await asyncio.sleep(interval)
+
+
+class Year:
+    """One committee's cycle on the live stack, with its people's tokens."""
+
+    def __init__(self, live: Live, factory: Factory, committee: str = "GR") -> None:
+        self.live = live
+        self.factory = factory
+        self.committee = committee
+        self.year = live.year
+        self.admin = self.staff = self.supervisor = self.board = {"": ""}
+        self.cycle: dict[str, Any] = {}
+
+    async def start(self, *, time_scale: float) -> Year:
+        await self.factory.tree()
+        self.admin = bearer(await self.factory.token("admin"))
+        self.staff = bearer(await self.factory.token("staff", self.committee))
+        self.supervisor = bearer(await self.factory.token("supervisor", "UP"))
+        self.board = bearer(await self.factory.token("board", "BLOC"))
+        response = await self.live.client.post(
+            "/cycles",
+            json={"committee": self.committee, "year": self.year, "time_scale": time_scale},
+            headers=self.admin,
+        )
+        assert response.status_code == 201, response.text
+        self.cycle = response.json()
+        return self
+
+    async def task(self, key: str, *, state: str | tuple[str, ...] = ()) -> dict[str, Any]:
+        """The task row once it exists (and is in `state` or one of them, if given)."""
+        wanted = (state,) if isinstance(state, str) else state
+
+        async def probe() -> dict[str, Any] | None:
+            response = await self.live.client.get(
+                "/tasks", params={"committee": self.committee, "limit": 100},
+                headers=self.board,
+            )
+            for task in response.json()["items"]:
+                if task["key"] == key and (not wanted or task["state"] in wanted):
+                    return dict(task)
+            return None
+
+        probe.__name__ = f"task {key} {'/'.join(wanted)}".strip()
+        return await eventually(probe)
+
+    async def post(self, task: dict[str, Any], action: str, body: dict[str, Any],
+                   headers: dict[str, str]) -> Any:
+        return await self.live.client.post(
+            f"/tasks/{task['id']}/{action}", json=body, headers=headers
+        )

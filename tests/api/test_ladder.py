@@ -1,0 +1,153 @@
+"""/internal/ladder and /internal/tasks/changed: escalations climb; extensions, waivers settle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from api.models import Committee, Escalation, Notification, Task, TaskChange
+from domain.calendar import HCM
+from domain.template import Rung
+from tests.api.factories import Factory, completion, extended, ladder, opened, record, waived
+
+
+async def _task(factory: Factory, task_id: int) -> Task:
+    async with factory.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        return task
+
+
+async def _escalations(factory: Factory) -> list[tuple[str, str, int, bool]]:
+    """(rung, target code, level, open) for every escalation, in the order raised."""
+    async with factory.sessions() as session:
+        rows = await session.execute(
+            select(Escalation, Committee.code)
+            .join(Committee, Escalation.target_committee_id == Committee.id)
+            .order_by(Escalation.id)
+        )
+        return [(e.rung, code, e.level, e.resolved_at is None) for e, code in rows.tuples()]
+
+
+@pytest.mark.parametrize(
+    ("rung", "target", "state", "level"),
+    [
+        (Rung.REMINDER, "GR", "open", 0),
+        (Rung.OVERDUE, "GR", "overdue", 0),
+        (Rung.PARENT, "UP", "escalated", 1),
+        (Rung.BOARD, "BLOC", "escalated", 2),
+    ],
+)
+async def test_each_rung_goes_to_its_target(
+    api: httpx.AsyncClient, factory: Factory, rung: Rung, target: str, state: str, level: int
+) -> None:
+    await factory.tree()
+    task_id = (await record(api, "tasks/opened", opened("GR"))).json()["id"]
+    response = await record(api, "ladder", ladder("GR", rung=rung), key="step")
+    assert response.status_code == 201
+    task = await _task(factory, task_id)
+    assert (task.state, task.rung, task.escalation_level, task.version) == (state, rung, level, 2)
+    assert await _escalations(factory) == [(rung.value, target, level, True)]
+    async with factory.sessions() as session:
+        note = await session.scalar(select(Notification).where(Notification.kind == rung.value))
+        target_id = await session.scalar(select(Committee.id).where(Committee.code == target))
+    assert note is not None and note.recipient_committee_id == target_id
+    again = await record(api, "ladder", ladder("GR", rung=rung))
+    assert again.json() == {"id": response.json()["id"], "created": False}
+
+
+async def test_the_board_rung_reaches_the_root_from_deep_in_the_tree(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    await factory.committee("DEEP", level="grassroots", parent="UP2")
+    await record(api, "tasks/opened", opened("DEEP"))
+    await record(api, "ladder", ladder("DEEP", rung=Rung.PARENT))
+    await record(api, "ladder", ladder("DEEP", rung=Rung.BOARD))
+    assert await _escalations(factory) == [("parent", "UP2", 1, True), ("board", "BLOC", 2, True)]
+
+
+async def test_a_step_after_completion_is_kept_but_resolved(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    task_id = (await record(api, "tasks/opened", opened())).json()["id"]
+    await record(api, "tasks/completed", completion())
+    await record(api, "ladder", ladder(rung=Rung.OVERDUE))
+    assert (await _task(factory, task_id)).state == "completed"
+    assert await _escalations(factory) == [("overdue", "GR", 0, False)]
+
+
+async def test_extension_resolves_rungs_no_longer_due_and_reopens(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    task_id = (await record(api, "tasks/opened", opened())).json()["id"]
+    for rung in (Rung.REMINDER, Rung.OVERDUE, Rung.PARENT):
+        await record(api, "ladder", ladder(rung=rung))
+    assert (await _task(factory, task_id)).state == "escalated"
+    # On 9 Feb the plan (due 31 Jan) moves to 10 Feb: its reminder (from 4 Feb) is still due,
+    # overdue (from 11 Feb) and parent (18 Feb) are not.
+    at = datetime(2025, 2, 9, 12, tzinfo=HCM)
+    change = extended(new_due_on=date(2025, 2, 10), at=at)
+    response = await record(api, "tasks/changed", change, key="ext")
+    assert response.status_code == 201
+    task = await _task(factory, task_id)
+    assert (task.state, task.due_on, task.rung, task.escalation_level) == (
+        "open", date(2025, 2, 10), "reminder", 0
+    )
+    assert await _escalations(factory) == [
+        ("reminder", "GR", 0, True), ("overdue", "GR", 0, False), ("parent", "UP", 1, False)
+    ]
+    async with factory.sessions() as session:
+        row = await session.scalar(select(TaskChange))
+    assert row is not None
+    assert (row.change, row.previous_due_on, row.new_due_on) == (
+        "extended", date(2025, 1, 31), date(2025, 2, 10)
+    )
+    again = await record(api, "tasks/changed", change)
+    assert again.json() == {"id": response.json()["id"], "created": False}
+    # The ladder climbs again under the new date: a new row, since the due date differs.
+    await record(api, "ladder", ladder(rung=Rung.OVERDUE, due_on=date(2025, 2, 10)))
+    assert (await _task(factory, task_id)).state == "overdue"
+
+
+async def test_an_extension_to_a_date_already_past_keeps_the_task_overdue(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    task_id = (await record(api, "tasks/opened", opened())).json()["id"]
+    await record(api, "ladder", ladder(rung=Rung.OVERDUE))
+    at = datetime(2025, 3, 1, tzinfo=HCM)
+    await record(api, "tasks/changed", extended(new_due_on=date(2025, 2, 5), at=at))
+    task = await _task(factory, task_id)
+    assert (task.state, task.due_on) == ("overdue", date(2025, 2, 5))
+
+
+async def test_waiver_closes_the_task_and_resolves_everything(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    task_id = (await record(api, "tasks/opened", opened())).json()["id"]
+    await record(api, "ladder", ladder(rung=Rung.OVERDUE))
+    at = datetime(2025, 2, 2, tzinfo=HCM)
+    response = await record(api, "tasks/changed", waived(at=at))
+    assert response.status_code == 201
+    task = await _task(factory, task_id)
+    assert (task.state, task.closed_at, task.closed_by) == ("waived", at, "supervisor-UP")
+    assert await _escalations(factory) == [("overdue", "GR", 0, False)]
+
+
+async def test_an_extension_without_a_new_date_is_422(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    await record(api, "tasks/opened", opened())
+    change = extended(new_due_on=date(2025, 3, 1), at=datetime(2025, 2, 1, tzinfo=HCM))
+    change = change.model_copy(update={"new_due_on": None})
+    before = await factory.counts()
+    assert (await record(api, "tasks/changed", change)).status_code == 422
+    assert await factory.counts() == before
