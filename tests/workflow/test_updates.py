@@ -1,0 +1,212 @@
+"""Staff and supervisor updates: what the validators and handlers accept and reject."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.contracts import (
+    ACTIVITY_OPEN_TASK,
+    ACTIVITY_RECORD_COMPLETION,
+    UPDATE_COMPLETE,
+    CompleteTask,
+    ExtendDeadline,
+    ItemState,
+    ItemStatus,
+    RejectionType,
+    WaiveTask,
+)
+from domain.template import DEFAULT_TEMPLATE, Template
+from tests.workflow.support import RunningCycle, day, rejection, running_cycle
+
+
+async def opened_year(cycle: RunningCycle) -> None:
+    """Skip to the first morning of the cycle, when plan, disseminate and review are open."""
+    await cycle.advance_to(day(cycle.year, 1, 1, hour=9))
+    await cycle.settle()
+
+
+async def test_a_second_completion_of_the_same_task_is_rejected(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        await opened_year(cycle)
+        done = await cycle.complete("plan")
+        assert (done.state, done.late, done.closed_by) == (ItemState.COMPLETED, False, "staff")
+        assert done.closed_at is not None and done.closed_at >= day(cycle.year, 1, 1, hour=9)
+
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.complete("plan", actor="someone-else")
+        error = rejection(caught.value)
+        assert error.type == RejectionType.TASK_NOT_OPEN
+        assert "already completed" in error.message
+        assert len(cycle.backend.completions()) == 1
+
+
+async def test_two_concurrent_completions_exactly_one_succeeds(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        await opened_year(cycle)
+        outcomes = await asyncio.gather(
+            cycle.complete("plan", actor="alice"),
+            cycle.complete("plan", actor="bob"),
+            return_exceptions=True,
+        )
+        succeeded = [o for o in outcomes if isinstance(o, ItemStatus)]
+        failed = [rejection(o) for o in outcomes if isinstance(o, BaseException)]
+        assert len(succeeded) == 1 and len(failed) == 1
+        assert failed[0].type == RejectionType.TASK_NOT_OPEN
+        [recorded] = cycle.backend.completions()
+        assert recorded.actor == succeeded[0].closed_by
+
+
+async def test_completions_accepted_in_one_activation_one_fails_in_the_handler(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """Both pass their validators in the same activation; the handler's re-check stops one."""
+    async with running_cycle(time_skipping_env, max_cached_workflows=0) as cycle:
+        await opened_year(cycle)
+        commands = [cycle.complete_command("plan", actor=who) for who in ("alice", "bob")]
+        async with cycle.worker_stopped():
+            starts = [
+                asyncio.create_task(
+                    cycle.handle.start_update(
+                        UPDATE_COMPLETE, command, result_type=ItemStatus,
+                        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                    )
+                )
+                for command in commands
+            ]
+            await asyncio.sleep(0.3)  # both requests wait on the server for the next worker
+        handles = await asyncio.gather(*starts)  # accepted: both validators passed
+        outcomes = await asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
+        succeeded = [o for o in outcomes if isinstance(o, ItemStatus)]
+        failed = [rejection(o) for o in outcomes if isinstance(o, BaseException)]
+        assert len(succeeded) == 1 and len(failed) == 1
+        assert failed[0].type == RejectionType.TASK_NOT_OPEN
+        assert "in progress" in failed[0].message
+        assert len(cycle.backend.completions()) == 1
+
+
+async def test_unknown_task_is_rejected_by_every_update(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        y = cycle.year
+        attempts = [
+            ("complete_task", CompleteTask(
+                key="nope", actor="staff", evidence={}, submission_ref="s-1")),
+            ("extend_deadline", ExtendDeadline(
+                key="nope", actor="sup", new_due_on=date(y, 5, 1), reason="r")),
+            ("waive_task", WaiveTask(key="nope", actor="sup", reason="r")),
+        ]
+        for name, command in attempts:
+            with pytest.raises(WorkflowUpdateFailedError) as caught:
+                await cycle.handle.execute_update(name, command, result_type=ItemStatus)
+            assert rejection(caught.value).type == RejectionType.TASK_NOT_FOUND, name
+        assert cycle.backend.changes() == [] and cycle.backend.completions() == []
+
+
+async def test_malformed_evidence_is_rejected_naming_the_fields(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        await opened_year(cycle)
+        bad = {"document_number": "", "summary": "Kế hoạch", "colour": "red"}
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.complete("plan", evidence=bad)
+        error = rejection(caught.value)
+        assert error.type == RejectionType.INVALID_EVIDENCE
+        for field in ("colour", "document_date", "document_number"):
+            assert field in error.message
+        [problems] = error.details
+        assert {p["field"] for p in problems} == {"colour", "document_date", "document_number"}
+
+        # Evidence of another kind is refused too; nothing was recorded; the task is still open.
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.complete("plan", evidence={"findings": "fine"})
+        assert rejection(caught.value).type == RejectionType.INVALID_EVIDENCE
+        assert cycle.backend.completions() == []
+        assert (await cycle.item("plan")).state is ItemState.OPEN
+        assert (await cycle.complete("plan")).state is ItemState.COMPLETED
+
+
+async def test_a_pending_task_cannot_be_completed(time_skipping_env: WorkflowEnvironment) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        await opened_year(cycle)
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.complete("roster")
+        error = rejection(caught.value)
+        assert error.type == RejectionType.TASK_NOT_OPEN and "not open yet" in error.message
+
+
+async def test_a_refused_recording_fails_the_completion_and_leaves_the_task_open(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        await opened_year(cycle)
+        cycle.backend.fail_next(ACTIVITY_RECORD_COMPLETION)
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.complete("plan")
+        assert rejection(caught.value).type == "BackendRefused"
+        assert (await cycle.item("plan")).state is ItemState.OPEN
+
+        assert (await cycle.complete("plan")).state is ItemState.COMPLETED
+        assert len(cycle.backend.completions()) == 1
+
+
+async def test_a_passing_backend_fault_is_retried(time_skipping_env: WorkflowEnvironment) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        await opened_year(cycle)
+        cycle.backend.fail_next(ACTIVITY_RECORD_COMPLETION, times=2, retryable=True)
+        handle = await cycle.handle.start_update(
+            UPDATE_COMPLETE, cycle.complete_command("plan"), result_type=ItemStatus,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        await cycle.env.sleep(10)  # the retry policy's backoff timers: 1 s, then 2 s
+        assert (await handle.result()).state is ItemState.COMPLETED
+
+
+async def test_extensions_must_move_the_due_date_later_within_the_next_year(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env) as cycle:
+        y = cycle.year
+        for new_due_on in (date(y, 1, 31), date(y, 1, 15), date(y + 2, 1, 1)):
+            with pytest.raises(WorkflowUpdateFailedError) as caught:
+                await cycle.extend("plan", new_due_on)
+            assert rejection(caught.value).type == RejectionType.INVALID_EXTENSION, new_due_on
+
+        # A pending task may be extended: it opens with the new date.
+        pending = await cycle.extend("roster", date(y + 1, 1, 31))
+        assert (pending.state, pending.due_on) == (ItemState.PENDING, date(y + 1, 1, 31))
+
+        await cycle.waive("plan")
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.extend("plan", date(y, 3, 1))
+        assert rejection(caught.value).type == RejectionType.TASK_NOT_OPEN
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await cycle.waive("plan")
+        assert rejection(caught.value).type == RejectionType.TASK_NOT_OPEN
+
+
+async def test_a_refused_opening_fails_the_cycle_visibly(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """A 4xx on opening a task is a bug to look at, not something to retry in silence."""
+    # One item only: the time-skipping server stays locked for ever if a workflow closes
+    # while other activities are in flight (here: the other tasks opening the same day).
+    only_plan = Template(items=(DEFAULT_TEMPLATE.item("plan"),))
+    async with running_cycle(time_skipping_env, template=only_plan) as cycle:
+        cycle.backend.fail_next(ACTIVITY_OPEN_TASK)
+        await cycle.advance_to(day(cycle.year, 1, 1, hour=9))
+        with pytest.raises(WorkflowFailureError) as caught:
+            await cycle.handle.result()
+        cause = caught.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == "RecordingRefused"

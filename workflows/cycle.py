@@ -1,0 +1,322 @@
+"""CommitteeCycle: one committee's obligations for one year, as a durable workflow.
+
+Every obligation runs as its own coroutine: it waits for its open day and its
+prerequisites, asks the backend to open the task, then climbs its escalation ladder until
+the task is completed or waived. Staff and supervisors act through updates; the status
+query shows the whole year. Activities are called by name, so no HTTP code is imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
+    from domain.calendar import due_instant, ladder_for, obligations
+    from domain.contracts import (
+        ACTIVITY_CLOSE_CYCLE,
+        ACTIVITY_OPEN_TASK,
+        ACTIVITY_RECORD_COMPLETION,
+        ACTIVITY_RECORD_LADDER_STEP,
+        ACTIVITY_RECORD_TASK_CHANGE,
+        QUERY_STATUS,
+        UPDATE_COMPLETE,
+        UPDATE_EXTEND,
+        UPDATE_WAIVE,
+        WORKFLOW_NAME,
+        CompleteTask,
+        CompletionRecorded,
+        CycleClosed,
+        CycleInput,
+        CycleResult,
+        CycleStatus,
+        ExtendDeadline,
+        ItemStatus,
+        LadderStepRecorded,
+        Recorded,
+        TaskChanged,
+        TaskOpened,
+        WaiveTask,
+    )
+    from workflows.clock import CalendarClock
+    from workflows.items import CycleItem
+    from workflows.rules import check_changeable, check_evidence, check_extension, summarise
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Unlimited attempts: a 4xx comes back from the activity as non-retryable, anything else passes.
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
+)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class CommitteeCycle:
+    @workflow.init
+    def __init__(self, cycle: CycleInput) -> None:
+        self._input = cycle
+        self._clock = CalendarClock.for_cycle(
+            year=cycle.year,
+            started=workflow.info().workflow_start_time,
+            seconds_per_day=cycle.seconds_per_day,
+            calendar_origin=cycle.calendar_origin,
+        )
+        self._items: dict[str, CycleItem] = {}
+        self._coroutines: dict[str, asyncio.Task[None]] = {}
+        self._failure: BaseException | None = None
+        self._finished = False
+        for obligation in obligations(cycle.template, cycle.year):
+            self._add_item(
+                CycleItem.create(
+                    obligation,
+                    cycle.template.item(obligation.item_key),
+                    ladder_for(cycle.template, obligation.item_key),
+                )
+            )
+
+    @workflow.run
+    async def run(self, cycle: CycleInput) -> CycleResult:
+        for item in self._items.values():
+            self._start_item(item)
+        await workflow.wait_condition(lambda: self._failure is not None or self._all_done())
+        if self._failure is not None:
+            if isinstance(self._failure, ActivityError):
+                raise ApplicationError(
+                    f"the backend refused a recording: {self._failure.cause or self._failure}",
+                    type="RecordingRefused",
+                    non_retryable=True,
+                ) from self._failure
+            raise self._failure
+        result = self._result()
+        await self._record(
+            ACTIVITY_CLOSE_CYCLE,
+            CycleClosed(workflow_id=self._workflow_id, result=result, at=self._calendar_now()),
+        )
+        self._finished = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+    # Items: added to a dict and started by key, so a signal can add one at runtime later.
+
+    def _add_item(self, item: CycleItem) -> CycleItem:
+        self._items[item.key] = item
+        return item
+
+    def _start_item(self, item: CycleItem, *, tracked_since: datetime | None = None) -> None:
+        """Start an item's coroutine, once.
+
+        An item whose open day is not before `tracked_since` (default: the calendar at the
+        cycle's start) is opened as of that day; one whose day had passed, as of when it opens.
+        """
+        if item.key in self._coroutines:
+            return
+        since = tracked_since or self._clock.calendar_at(workflow.info().workflow_start_time)
+        self._coroutines[item.key] = asyncio.create_task(self._run_item(item, since))
+
+    def _all_done(self) -> bool:
+        return all(item.closed for item in self._items.values()) and all(
+            task.done() for task in self._coroutines.values()
+        )
+
+    async def _run_item(self, item: CycleItem, since: datetime) -> None:
+        try:
+            if await self._open(item, since):
+                await self._climb(item)
+        except Exception as error:  # surfaced by run(): an item must not fail silently
+            self._failure = error
+
+    async def _open(self, item: CycleItem, since: datetime) -> bool:
+        """Wait for the open day and the prerequisites, then open the task; False if waived."""
+        on_schedule = item.open_instant >= since
+        if not await self._wait_until(item.open_instant, lambda: item.closed):
+            return False
+        opened_at: datetime | None = item.open_instant if on_schedule else None
+        if not self._prerequisites_done(item):
+            await workflow.wait_condition(lambda: item.closed or self._prerequisites_done(item))
+            opened_at = None  # opens the moment its last prerequisite is done
+        await workflow.wait_condition(lambda: item.change_in_flight is None)
+        if item.closed:
+            return False
+        opened_at = opened_at or self._calendar_now()
+        item.opening = True
+        try:
+            await self._record(ACTIVITY_OPEN_TASK, self._task_opened(item, opened_at))
+        finally:
+            item.opening = False
+        item.mark_opened(opened_at)
+        return True
+
+    async def _climb(self, item: CycleItem) -> None:
+        """Fire each rung at its instant until the task closes; a moved due date re-plans."""
+        while not item.closed:
+            version = item.plan_version
+
+            def interrupted(version: int = version) -> bool:
+                return item.closed or item.change_in_flight is not None or (
+                    item.plan_version != version
+                )
+
+            if item.change_in_flight is not None:
+                await workflow.wait_condition(lambda: item.change_in_flight is None)
+                continue
+            step = item.next_rung()
+            if step is None:
+                await workflow.wait_condition(interrupted)
+                continue
+            rung, instant = step
+            if not await self._wait_until(instant, interrupted):
+                continue
+            assert item.opened_at is not None
+            # `at` is when the rung fell due for this task, not when the backend heard of it.
+            await self._record(
+                ACTIVITY_RECORD_LADDER_STEP,
+                LadderStepRecorded(
+                    workflow_id=self._workflow_id, key=item.key, rung=rung,
+                    due_on=item.due_on, at=max(instant, item.opened_at),
+                ),
+            )
+            item.rung_recorded(rung, plan_version=version, calendar_now=self._calendar_now())
+
+    async def _wait_until(self, instant: datetime, condition: Callable[[], bool]) -> bool:
+        """Wait until the calendar reaches `instant` (True) or `condition` holds first (False)."""
+        while not condition():
+            remaining = self._clock.real_wait(instant, real_now=workflow.now())
+            if remaining <= timedelta(0):
+                return True
+            try:
+                await workflow.wait_condition(condition, timeout=remaining)
+            except TimeoutError:
+                continue
+        return False
+
+    def _prerequisites_done(self, item: CycleItem) -> bool:
+        return all(self._items[key].closed for key in item.obligation.prerequisites)
+
+    # Updates: validators reject before anything is written. Handlers check again and claim
+    # the item before their first await: two updates can pass validators in one activation.
+
+    @workflow.update(name=UPDATE_COMPLETE)
+    async def complete_task(self, command: CompleteTask) -> ItemStatus:
+        item = check_changeable(self._items, command.key, must_be_open=True)
+        evidence = check_evidence(item, command.evidence)
+        item.change_in_flight = "completing"
+        completed_at = self._calendar_now()
+        late = completed_at >= due_instant(item.due_on)
+        event = CompletionRecorded(
+            workflow_id=self._workflow_id, key=item.key, actor=command.actor,
+            evidence=evidence.model_dump(mode="json"), submission_ref=command.submission_ref,
+            completed_at=completed_at, late=late,
+            # The task accepting the update; its UpdateAccepted event follows shortly after.
+            event_id=workflow.info().get_current_history_length(),
+        )
+        await self._record_change(item, ACTIVITY_RECORD_COMPLETION, event)
+        item.complete(at=completed_at, actor=command.actor, late=late)
+        return item.status()
+
+    @complete_task.validator
+    def _validate_complete(self, command: CompleteTask) -> None:
+        item = check_changeable(self._items, command.key, must_be_open=True)
+        check_evidence(item, command.evidence)
+
+    @workflow.update(name=UPDATE_EXTEND)
+    async def extend_deadline(self, command: ExtendDeadline) -> ItemStatus:
+        item = check_changeable(self._items, command.key, must_be_open=False)
+        check_extension(item, command.new_due_on, cycle_year=self._input.year)
+        item.change_in_flight = "extending"
+        await workflow.wait_condition(lambda: not item.opening)
+        event = TaskChanged(
+            workflow_id=self._workflow_id, key=item.key, change="extended", actor=command.actor,
+            reason=command.reason, at=self._calendar_now(),
+            new_due_on=command.new_due_on, previous_due_on=item.due_on,
+        )
+        await self._record_change(item, ACTIVITY_RECORD_TASK_CHANGE, event)
+        item.extend(command.new_due_on, calendar_now=self._calendar_now(), reason=command.reason)
+        return item.status()
+
+    @extend_deadline.validator
+    def _validate_extend(self, command: ExtendDeadline) -> None:
+        item = check_changeable(self._items, command.key, must_be_open=False)
+        check_extension(item, command.new_due_on, cycle_year=self._input.year)
+
+    @workflow.update(name=UPDATE_WAIVE)
+    async def waive_task(self, command: WaiveTask) -> ItemStatus:
+        item = check_changeable(self._items, command.key, must_be_open=False)
+        item.change_in_flight = "waiving"
+        await workflow.wait_condition(lambda: not item.opening)
+        at = self._calendar_now()
+        event = TaskChanged(
+            workflow_id=self._workflow_id, key=item.key, change="waived", actor=command.actor,
+            reason=command.reason, at=at,
+        )
+        await self._record_change(item, ACTIVITY_RECORD_TASK_CHANGE, event)
+        item.waive(at=at, actor=command.actor, reason=command.reason)
+        return item.status()
+
+    @waive_task.validator
+    def _validate_waive(self, command: WaiveTask) -> None:
+        check_changeable(self._items, command.key, must_be_open=False)
+
+    async def _record_change(self, item: CycleItem, activity: str, event: BaseModel) -> None:
+        """Record a claimed change; release the claim whatever happens."""
+        try:
+            await self._record(activity, event)
+        except ActivityError as error:
+            cause = error.cause
+            raise ApplicationError(
+                f"the backend did not record the change to {item.key!r}: {cause or error}",
+                type=cause.type if isinstance(cause, ApplicationError) else "RecordingFailed",
+                non_retryable=True,
+            ) from error
+        finally:
+            item.change_in_flight = None
+
+    @workflow.query(name=QUERY_STATUS)
+    def status(self) -> CycleStatus:
+        cycle = self._input
+        return CycleStatus(
+            committee=cycle.committee, year=cycle.year,
+            template_code=cycle.template.code, template_version=cycle.template.version,
+            calendar_now=self._calendar_now(), finished=self._finished,
+            items=[item.status() for item in self._items.values()],
+        )
+
+    # Helpers.
+
+    @property
+    def _workflow_id(self) -> str:
+        return workflow.info().workflow_id
+
+    def _calendar_now(self) -> datetime:
+        return self._clock.calendar_at(workflow.now())
+
+    async def _record(self, activity: str, event: BaseModel) -> Recorded:
+        return await workflow.execute_activity(
+            activity, event, result_type=Recorded,
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+        )
+
+    def _task_opened(self, item: CycleItem, opened_at: datetime) -> TaskOpened:
+        template_item = item.template_item
+        return TaskOpened(
+            workflow_id=self._workflow_id, committee=self._input.committee,
+            year=self._input.year, key=item.key, item_key=item.obligation.item_key,
+            occurrence=item.obligation.occurrence, stage=template_item.stage,
+            evidence=template_item.evidence, title_vi=template_item.title_vi,
+            title_en=template_item.title_en, opens_on=item.obligation.opens_on,
+            due_on=item.due_on, opened_at=opened_at,
+        )
+
+    def _result(self) -> CycleResult:
+        return summarise(
+            committee=self._input.committee, year=self._input.year,
+            items=[item.status() for item in self._items.values()],
+        )
