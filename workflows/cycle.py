@@ -218,7 +218,7 @@ class CommitteeCycle:
             # The task accepting the update; its UpdateAccepted event follows shortly after.
             event_id=workflow.info().get_current_history_length(),
         )
-        await self._record_change(item, ACTIVITY_RECORD_COMPLETION, event)
+        await self._record_change(item, (ACTIVITY_RECORD_COMPLETION, event))
         item.complete(at=completed_at, actor=command.actor, late=late)
         return item.status()
 
@@ -238,7 +238,7 @@ class CommitteeCycle:
             reason=command.reason, at=self._calendar_now(),
             new_due_on=command.new_due_on, previous_due_on=item.due_on,
         )
-        await self._record_change(item, ACTIVITY_RECORD_TASK_CHANGE, event)
+        await self._record_change(item, (ACTIVITY_RECORD_TASK_CHANGE, event))
         item.extend(command.new_due_on, calendar_now=self._calendar_now(), reason=command.reason)
         return item.status()
 
@@ -257,7 +257,13 @@ class CommitteeCycle:
             workflow_id=self._workflow_id, key=item.key, change="waived", actor=command.actor,
             reason=command.reason, at=at,
         )
-        await self._record_change(item, ACTIVITY_RECORD_TASK_CHANGE, event)
+        steps: list[tuple[str, BaseModel]] = [(ACTIVITY_RECORD_TASK_CHANGE, event)]
+        if item.opened_at is None:
+            # The backend keeps a row for every task a person acted on, opened or not.
+            steps.insert(0, (ACTIVITY_OPEN_TASK, self._task_opened(item, at)))
+        await self._record_change(item, *steps)
+        if item.opened_at is None:
+            item.mark_opened(at)
         item.waive(at=at, actor=command.actor, reason=command.reason)
         return item.status()
 
@@ -265,10 +271,11 @@ class CommitteeCycle:
     def _validate_waive(self, command: WaiveTask) -> None:
         check_changeable(self._items, command.key, must_be_open=False)
 
-    async def _record_change(self, item: CycleItem, activity: str, event: BaseModel) -> None:
-        """Record a claimed change; release the claim whatever happens."""
+    async def _record_change(self, item: CycleItem, *steps: tuple[str, BaseModel]) -> None:
+        """Record a claimed change, step by step; release the claim whatever happens."""
         try:
-            await self._record(activity, event)
+            for activity, event in steps:
+                await self._record(activity, event)
         except ActivityError as error:
             cause = error.cause
             raise ApplicationError(
