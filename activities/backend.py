@@ -2,11 +2,15 @@
 
 Each call carries an `Idempotency-Key` of the workflow run id and the activity id, so a retry
 after a timeout or a worker crash records nothing twice. A 4xx answer is the backend refusing
-the request: retrying cannot help, so it fails the activity for good. A 5xx answer or a
-connection error is a fault that passes: the activity's retry policy tries again with backoff.
+the request: retrying cannot help, so it fails the activity for good. A 5xx answer, a 409
+saying an earlier attempt with the same key is still running, or a connection error is a fault
+that passes: the activity's retry policy tries again with backoff.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 from pydantic import BaseModel
@@ -35,6 +39,17 @@ def idempotency_key() -> str:
     return f"{info.workflow_run_id}/{info.activity_id}"
 
 
+def _still_in_flight(response: httpx.Response) -> bool:
+    """409 because an earlier attempt with this key is still running: it passes, so retry."""
+    if response.status_code != 409:
+        return False
+    try:
+        kind = response.json().get("type", "")
+    except ValueError:
+        return False
+    return isinstance(kind, str) and kind.endswith("/idempotency-key-in-flight")
+
+
 class BackendActivities:
     """Activity implementations bound to one HTTP client pointed at the API."""
 
@@ -59,7 +74,7 @@ class BackendActivities:
             raise ApplicationError(
                 f"backend unreachable at {path}: {exc!r}", type="BackendUnavailable"
             ) from exc
-        if response.status_code >= 500:
+        if response.status_code >= 500 or _still_in_flight(response):
             raise ApplicationError(
                 f"backend failed at {path}: {response.status_code} {response.text[:500]}",
                 type="BackendError",
@@ -101,7 +116,7 @@ class BackendActivities:
             await self._post(f"/internal/years/{year}/cycles", None)
         )
 
-    def all(self) -> list[object]:
+    def all(self) -> list[Callable[..., Any]]:
         return [
             self.open_task,
             self.record_completion,

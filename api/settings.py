@@ -43,3 +43,8 @@ class Settings(BaseSettings):
                 "YEARWHEEL_DATABASE_URL must use sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         return value
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; raises pydantic.ValidationError naming what is wrong."""
+    return Settings()  # type: ignore[call-arg]  # required fields come from the environment

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 user_app = typer.Typer(no_args_is_help=True, help="Users and their tokens.")
@@ -39,30 +40,29 @@ def api_command(
 ) -> None:
     """Serve the HTTP API (configured by YEARWHEEL_* variables)."""
     import uvicorn
+
     from api.app import create_app
+    from api.settings import load_settings
 
-    from api.settings import Settings
-
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(load_settings()), host=host, port=port, log_level="warning")
 
 
 @app.command()
 def worker() -> None:
     """Run a worker for the cycle workflows and their activities."""
-    from yearwheel.settings import WorkerSettings
+    from yearwheel.settings import load_worker_settings
     from yearwheel.worker import run_worker
 
-    asyncio.run(run_worker(WorkerSettings()))
+    asyncio.run(run_worker(load_worker_settings()))
 
 
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (Alembic)."""
     from api.migrate import upgrade
+    from api.settings import load_settings
 
-    from api.settings import Settings
-
-    upgrade(Settings().database_url)
+    upgrade(load_settings().database_url)
     typer.echo("database is up to date")
 
 
@@ -70,11 +70,11 @@ def migrate() -> None:
 def schedule() -> None:
     """Create (or update) the Schedule that opens every committee's cycle on 1 January."""
     from yearwheel.schedule import ensure_yearly_schedule
-    from yearwheel.settings import WorkerSettings
+    from yearwheel.settings import load_worker_settings
     from yearwheel.worker import connect
 
     async def go() -> str:
-        settings = WorkerSettings()
+        settings = load_worker_settings()
         client = await connect(settings.temporal_address, settings.temporal_namespace)
         return await ensure_yearly_schedule(client, task_queue=settings.task_queue)
 
@@ -92,12 +92,12 @@ def user_create(
     expires_days: Annotated[int | None, typer.Option(help="Token lifetime in days.")] = None,
 ) -> None:
     """Create a user and print its token (shown once)."""
-    from api.settings import Settings
+    from api.settings import load_settings
     from yearwheel.users import create_user_with_token
 
     token = asyncio.run(
         create_user_with_token(
-            Settings().database_url,
+            load_settings().database_url,
             name=name,
             role=role,
             committee=committee,
@@ -115,6 +115,13 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except KeyboardInterrupt:
         code = 130
+    except ValidationError as error:
+        # Settings fail fast: say which variable is wrong, not a traceback.
+        for problem in error.errors():
+            field = ".".join(str(part) for part in problem["loc"])
+            name = f"YEARWHEEL_{field.upper()}" if field else "settings"
+            typer.echo(f"error: {name}: {problem['msg']}", err=True)
+        code = 2
     sys.stdout.flush()
     sys.stderr.flush()
     # The SDK's native runtime can abort at interpreter exit; leave without finalisers.

@@ -169,6 +169,7 @@ class SimulatedStaff:
 
     async def _act(self, task: dict[str, Any], plan: Plan, today: date) -> None:
         committee = task["committee"]
+        body: dict[str, Any]
         if plan.action == "waive":
             parent = next(p for c, _, _, p in DEMO_TREE if c == committee)
             token = self.people.supervisors.get(parent or "", self.people.board)

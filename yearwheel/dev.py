@@ -75,7 +75,8 @@ async def _serve(
                 tasks = await list_tasks(client, people.board)
                 await staff.step(tasks)
                 escalations = await _open_escalations(client, people.board)
-                live.update(_view(tasks, escalations, calendar, staff, group))
+                closed = await _closed_cycles(client, people.board, year)
+                live.update(_view(tasks, escalations, closed, calendar, staff, group))
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=0.5)
                 except TimeoutError:
@@ -113,6 +114,17 @@ async def _open_escalations(client: httpx.AsyncClient, token: str) -> list[dict[
     return list(body["items"] if isinstance(body, dict) else body)
 
 
+async def _closed_cycles(client: httpx.AsyncClient, token: str, year: int) -> tuple[int, int]:
+    """How many of the year's cycles have closed, of how many."""
+    response = await client.get(
+        "/cycles", params={"year": year, "limit": 200}, headers={"Authorization": f"Bearer {token}"}
+    )
+    if response.status_code != 200:
+        return 0, 0
+    cycles = response.json()["items"]
+    return sum(c["status"] == "closed" for c in cycles), len(cycles)
+
+
 def _print_urls(stack: Stack, admin: str) -> None:
     console.print(f"API docs     {stack.api_url}/docs")
     if stack.ui_url:
@@ -137,14 +149,19 @@ def _print_tokens(people: DemoPeople) -> None:
 def _view(
     tasks: list[dict[str, Any]],
     escalations: list[dict[str, Any]],
+    closed: tuple[int, int],
     calendar: Calendar,
     staff: SimulatedStaff,
     group: ProcessGroup,
 ) -> Group:
-    table = Table(
-        title=f"Calendar {calendar.today().isoformat()} (one year ≈ "
-        f"{calendar.seconds_per_day * 365:.0f} s)"
+    done, total = closed
+    heading = (
+        f"Year complete: {done}/{total} cycles closed"
+        if total and done == total
+        else f"Calendar {calendar.today().isoformat()} (one year ≈ "
+        f"{calendar.seconds_per_day * 365:.0f} s), cycles closed {done}/{total}"
     )
+    table = Table(title=heading)
     for column in ("committee", "opened", "completed", "late", "overdue", "escalated", "waived"):
         table.add_column(column, justify="left" if column == "committee" else "right")
     counts: dict[str, Counter[str]] = {code: Counter() for code, *_ in DEMO_TREE[1:]}

@@ -17,3 +17,8 @@ class WorkerSettings(BaseSettings):
     max_cached_workflows: int = Field(default=1000, ge=0)
     max_concurrent_activities: int = Field(default=100, ge=1)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+
+def load_worker_settings() -> WorkerSettings:
+    """Settings from the environment; raises pydantic.ValidationError naming what is wrong."""
+    return WorkerSettings()  # type: ignore[call-arg]  # required fields come from the environment
