@@ -9,12 +9,13 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api import problems
+from api import problems, refusals
 from api.db import make_engine, make_sessions
-from api.routes import committees, cycles, escalations, health, internal, tasks
+from api.routes import committees, cycles, escalations, health, internal, tasks, users
+from api.services import idempotency
 from api.settings import Settings
+from api.temporal import connect_temporal
 
 
 class BodyLimit:
@@ -55,12 +56,8 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         engine = make_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessions = make_sessions(engine)
-        app.state.temporal = temporal_client or await Client.connect(
-            settings.temporal_address,
-            namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
-            lazy=True,  # the API starts, and /health says so, while Temporal is still down
-        )
+        # lazy: the API starts, and /health says so, while Temporal is still down.
+        app.state.temporal = temporal_client or await connect_temporal(settings, lazy=True)
         try:
             yield
         finally:
@@ -74,7 +71,9 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     )
     app.state.settings = settings
     problems.install(app)
-    for module in (health, committees, cycles, tasks, escalations, internal):
+    refusals.install(app)
+    app.add_exception_handler(idempotency.Replay, idempotency.replay_response)
+    for module in (health, committees, users, cycles, tasks, escalations, internal):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.temporal import TemporalConnection
+
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "token"})
 
 
-class Settings(BaseSettings):
+class Settings(TemporalConnection, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YEARWHEEL_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///.yearwheel/yearwheel.db"
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
     task_queue: str = "yearwheel"
     service_token: str = Field(min_length=16, description="The worker's bearer token.")
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)

@@ -75,7 +75,7 @@ def schedule() -> None:
 
     async def go() -> str:
         settings = load_worker_settings()
-        client = await connect(settings.temporal_address, settings.temporal_namespace)
+        client = await connect(settings)
         return await ensure_yearly_schedule(client, task_queue=settings.task_queue)
 
     schedule_id = asyncio.run(go())

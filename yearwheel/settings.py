@@ -5,12 +5,12 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.temporal import TemporalConnection
 
-class WorkerSettings(BaseSettings):
+
+class WorkerSettings(TemporalConnection, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YEARWHEEL_", extra="ignore")
 
-    temporal_address: str = "127.0.0.1:7233"
-    temporal_namespace: str = "default"
     task_queue: str = "yearwheel"
     api_url: str = "http://127.0.0.1:8000"
     service_token: str = Field(min_length=16)

@@ -7,29 +7,25 @@ import signal
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities import BackendActivities
+from api.temporal import connect_temporal
 from workflows import WORKFLOWS
 from yearwheel.settings import WorkerSettings
 
 
-async def connect(
-    address: str, namespace: str, *, metrics_port: int | None = None
-) -> Client:
-    """A Temporal client with the project's data converter (and metrics when asked)."""
+async def connect(settings: WorkerSettings) -> Client:
+    """The worker's Temporal client, serving Prometheus metrics when a port is set."""
     runtime = None
-    if metrics_port is not None:
+    if settings.metrics_port is not None:
         runtime = Runtime(
             telemetry=TelemetryConfig(
-                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}")
+                metrics=PrometheusConfig(bind_address=f"0.0.0.0:{settings.metrics_port}")
             )
         )
-    return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, runtime=runtime
-    )
+    return await connect_temporal(settings, runtime=runtime)
 
 
 def build_worker(
@@ -48,9 +44,7 @@ def build_worker(
 
 async def run_worker(settings: WorkerSettings) -> None:
     """Run until SIGINT or SIGTERM; running activities get time to finish before exit."""
-    client = await connect(
-        settings.temporal_address, settings.temporal_namespace, metrics_port=settings.metrics_port
-    )
+    client = await connect(settings)
     backend = BackendActivities(api_url=settings.api_url, service_token=settings.service_token)
     worker = build_worker(client, settings=settings, backend=backend)
     stop = asyncio.Event()
