@@ -1,0 +1,88 @@
+"""Request metrics in Prometheus text format: count and latency per route template and status.
+
+Each app has its own registry, so several apps in one process (tests) never share counters.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class RequestMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "yearwheel_http_requests", "HTTP requests answered.",
+            ("method", "route", "status"), registry=self.registry,
+        )
+        self.latency = Histogram(
+            "yearwheel_http_request_seconds", "Time to answer an HTTP request.",
+            ("method", "route"), buckets=LATENCY_BUCKETS, registry=self.registry,
+        )
+
+    def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+
+def _route_template(app: ASGIApp, scope: Scope) -> str:
+    """The matched route's path template (`/tasks/{task_id}`), never the raw path."""
+    for route in getattr(app, "routes", []):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return str(getattr(route, "path", "unmatched"))
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    """Counts every HTTP request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp, *, metrics: RequestMetrics, router_app: FastAPI) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.router_app = router_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            self.metrics.observe(
+                method=scope["method"], route=_route_template(self.router_app, scope),
+                status=status, seconds=time.perf_counter() - started,
+            )
+
+
+def install_metrics(app: FastAPI) -> RequestMetrics:
+    """Add the middleware and `GET /metrics` to an app; returns its metrics."""
+    metrics = RequestMetrics()
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics(request: Request) -> Response:
+        """Request counts and latencies in Prometheus text format."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, router_app=app)
+    app.state.metrics = metrics
+    return metrics
