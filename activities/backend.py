@@ -24,9 +24,11 @@ from domain.contracts import (
     ACTIVITY_RECORD_LADDER_STEP,
     ACTIVITY_RECORD_TASK_CHANGE,
     ACTIVITY_START_YEAR,
+    ACTIVITY_WITHDRAW_LADDER_STEP,
     CompletionRecorded,
     CycleClosed,
     LadderStepRecorded,
+    LadderStepWithdrawn,
     Recorded,
     TaskChanged,
     TaskOpened,
@@ -106,6 +108,10 @@ class BackendActivities:
     async def record_task_change(self, event: TaskChanged) -> Recorded:
         return await self._record("/internal/tasks/changed", event)
 
+    @activity.defn(name=ACTIVITY_WITHDRAW_LADDER_STEP)
+    async def withdraw_ladder_step(self, event: LadderStepWithdrawn) -> Recorded:
+        return await self._record("/internal/ladder/withdrawn", event)
+
     @activity.defn(name=ACTIVITY_CLOSE_CYCLE)
     async def close_cycle(self, event: CycleClosed) -> Recorded:
         return await self._record("/internal/cycles/closed", event)
@@ -122,6 +128,7 @@ class BackendActivities:
             self.record_completion,
             self.record_ladder_step,
             self.record_task_change,
+            self.withdraw_ladder_step,
             self.close_cycle,
             self.start_year_cycles,
         ]

@@ -12,7 +12,20 @@ from temporalio.client import Client
 
 from api import problems, refusals
 from api.db import make_engine, make_sessions
-from api.routes import committees, cycles, escalations, health, internal, tasks, users
+from api.routes import (
+    audit,
+    committees,
+    cycles,
+    escalations,
+    health,
+    internal,
+    reports,
+    rosters,
+    tasks,
+    templates,
+    tree,
+    users,
+)
 from api.services import idempotency
 from api.settings import Settings
 from api.temporal import connect_temporal
@@ -75,5 +88,8 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     app.add_exception_handler(idempotency.Replay, idempotency.replay_response)
     for module in (health, committees, users, cycles, tasks, escalations, internal):
         app.include_router(module.router)
+    for module in (rosters, tree, templates, reports):  # issue 3: rosters, reports, the tree
+        app.include_router(module.router)
+    app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -21,6 +21,10 @@ from sqlalchemy.orm.exc import StaleDataError
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# PostgreSQL across a network that drops packets (a partition, not a refusal) would otherwise
+# hold a request for ever: bound the connect and every statement, so it fails as a 503.
+POSTGRES_CONNECT_TIMEOUT_S = 5.0
+POSTGRES_COMMAND_TIMEOUT_S = 10.0
 
 T = TypeVar("T")
 Sessions = async_sessionmaker[AsyncSession]
@@ -43,7 +47,12 @@ def make_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    connect_args = {
+        "timeout": POSTGRES_CONNECT_TIMEOUT_S, "command_timeout": POSTGRES_COMMAND_TIMEOUT_S,
+    }
+    return create_async_engine(
+        database_url, pool_pre_ping=True, connect_args=connect_args, **kwargs
+    )
 
 
 def make_sessions(engine: AsyncEngine) -> Sessions:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.db import Sessions
-from api.models import Role
+from api.db import Sessions, run_unit_of_work
+from api.models import IdempotencyKey, Role
 from api.problems import Forbidden, Unauthorized, Unavailable
+from api.services import idempotency
 from api.services.access import Principal
+from api.services.idempotency import Idempotency
 from api.services.users import authenticate
 from api.settings import Settings
 
@@ -41,6 +44,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -54,6 +58,7 @@ async def get_principal(
     )
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked", headers=challenge)
+    request.state.principal = principal  # who a refusal is audited against
     return principal
 
 
@@ -84,3 +89,56 @@ def get_temporal(request: Request) -> Client:
 CurrentUser = Annotated[Principal, Depends(get_user)]
 ServiceCaller = Annotated[Principal, Depends(get_service)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+async def get_idempotency(
+    request: Request,
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string, e.g. a UUID. A repeat with the same key and body "
+            "gets the first answer back (marked Idempotent-Replayed: true); the same key with "
+            "another body is 422; a repeat while the first still runs is 409. Keys are kept "
+            "for idempotency_ttl_hours (24 by default).",
+        ),
+    ] = None,
+) -> AsyncIterator[Idempotency]:
+    """Claim the request's Idempotency-Key; a remembered answer is replayed instead."""
+    ttl = timedelta(hours=settings.idempotency_ttl_hours)
+    if key is None:
+        yield Idempotency(sessions=sessions, ttl=ttl)
+        return
+    shown = idempotency.check_key(key)
+    idem = Idempotency(
+        sessions=sessions, ttl=ttl, key=idempotency.stored_key(principal=principal, key=shown),
+        fingerprint=idempotency.fingerprint(
+            method=request.method, path=request.url.path, query=request.url.query,
+            raw_body=await request.body(),
+        ),
+    )
+    lease = timedelta(seconds=settings.update_timeout_seconds) + idempotency.LEASE_MARGIN
+
+    async def work(session: AsyncSession) -> IdempotencyKey | None:
+        assert idem.key is not None
+        return await idempotency.claim(
+            session=session, key=idem.key, fingerprint=idem.fingerprint, lease=lease, shown=shown
+        )
+
+    remembered = await run_unit_of_work(sessions, work)
+    if remembered is not None:
+        raise idempotency.replay_of(remembered)
+    try:
+        yield idem
+    except BaseException:
+        await idem.release()
+        raise
+    if not idem.remembered:
+        await idem.release()
+
+
+# Exits before the response is sent, so a failed request's key is free when its answer arrives.
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency, scope="function")]

@@ -144,6 +144,8 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("cycle_id", "key"),
+        Index("uq_tasks_cycle_id_item_key_occurrence", "cycle_id", "item_key", "occurrence",
+              unique=True),
         CheckConstraint(_one_of("state", TASK_ROW_STATES), name="state"),
         CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level"),
         Index("ix_tasks_state_due_on", "state", "due_on"),
@@ -277,3 +279,55 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReporterStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class Reporter(Base):
+    """A reporter (báo cáo viên) of one committee: recognised by a decision, for a term."""
+
+    __tablename__ = "reporters"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", ReporterStatus), name="status"),
+        CheckConstraint(_one_of("level", ("central", "provincial", "district")), name="level"),
+        Index("ix_reporters_committee_id_status", "committee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200))
+    committee_member: Mapped[bool] = mapped_column(Boolean)
+    level: Mapped[str] = mapped_column(String(16))
+    decision_number: Mapped[str] = mapped_column(String(200))
+    decision_date: Mapped[date] = mapped_column(Date)
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default=ReporterStatus.ACTIVE.value)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(String(2000))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reporters.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class CommitteeParent(Base):
+    """A committee's parent from a date on: the tree's history (committees.parent_id is the
+    latest link). A committee without links has had its parent_id all along."""
+
+    __tablename__ = "committee_parents"
+    __table_args__ = (UniqueConstraint("committee_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"), index=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))

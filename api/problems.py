@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +89,10 @@ class Unprocessable(ProblemError):
     status, slug, title = 422, "unprocessable", "Unprocessable request"
 
 
+class PreconditionRequired(ProblemError):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
 class Unavailable(ProblemError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 
@@ -145,6 +158,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "If-Match does not match the current version",
         413: "Request body too large",
         422: "Invalid request; `errors` lists the fields",
+        428: "If-Match is required: send the task's ETag",
         502: "The workflow failed to carry out the action",
         503: "The database or Temporal is unreachable",
         504: "The workflow did not answer in time",
@@ -177,13 +191,65 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _http_detail(request: Request, exc: StarletteHTTPException) -> str:
+    """A detail a person can act on, where Starlette gives only the status phrase."""
+    if exc.status_code == 404:
+        return f"no route matches {request.method} {request.url.path}; the routes are at /docs"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        return f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+    return str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path: Starlette's 405 names the first route's."""
+    allowed = [
+        method for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL
+               for route in request.app.router.routes)
+    ]
+    return ", ".join(allowed)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+    if exc.status_code == 405:
+        headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        exc = StarletteHTTPException(405, exc.detail, headers)
+    titles = {400: "Malformed request", 404: "Not found", 405: "Method not allowed",
+              413: "Request body too large"}
     return problem_response(
         request, status=exc.status_code, title=titles.get(exc.status_code, "HTTP error"),
-        detail=str(exc.detail) if exc.detail else None, headers=dict(exc.headers or {}),
+        detail=_http_detail(request, exc), headers=dict(exc.headers or {}),
     )
+
+
+def is_out_of_range(exc: BaseException) -> bool:
+    """A value no column can hold (an id past 64 bits, a text past its column): SQLAlchemy's
+    DataError, PostgreSQL's class 22 "data exception" as asyncpg reports it, or SQLite's
+    driver refusing an integer."""
+    if isinstance(exc, DataError | OverflowError):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(exc, DBAPIError) and str(sqlstate or "").startswith("22")
+
+
+async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+    log.info("value out of range on %s %s: %r", request.method, request.url.path, exc)
+    return problem_response(
+        request, status=422, title="Invalid request", slug="out-of-range",
+        detail="a value in the request is out of the range the database holds "
+        "(an id or a number too large, or a text too long)",
+    )
+
+
+async def _dbapi_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_out_of_range(exc):
+        return await _out_of_range(request, exc)
+    return await _unexpected(request, exc)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -206,7 +272,11 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if is_database_down(exc):
         return await _database_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(request, status=500, title="Internal error", slug="internal-error")
+    return problem_response(
+        request, status=500, title="Internal error", slug="internal-error",
+        detail="the server failed unexpectedly and logged it; retry, and report the time of "
+        "the request if it persists",
+    )
 
 
 def is_database_down(exc: BaseException) -> bool:
@@ -215,15 +285,61 @@ def is_database_down(exc: BaseException) -> bool:
         return True
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, ConnectionError | OSError | TimeoutError)
+    # PoolTimeout: every connection is stuck on a database that does not answer.
+    return isinstance(exc, ConnectionError | OSError | TimeoutError | PoolTimeout)
+
+
+# Problems any operation can answer with, whatever its route declares.
+_AUTHENTICATED = {401: "Missing, unknown, expired or revoked token",
+                  403: "The caller's role may not do this (the service token reaches only "
+                  "/internal/*, a person's token never does)"}
+_READS_A_BODY = {400: "The body is not valid JSON", 413: "Request body too large"}
+_VALIDATED = {422: "Invalid request; `errors` lists the fields"}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Declare in the OpenAPI document the problems every operation may answer with: 401 and
+    403 where a token is needed, 400 and 413 where a body is read, 422 where anything is
+    validated; each as application/problem+json (FastAPI's own 422 says application/json)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        problem = {"$ref": "#/components/schemas/Problem"}
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                wanted: dict[int, str] = {}
+                if operation.get("security"):
+                    wanted |= _AUTHENTICATED
+                if "requestBody" in operation:
+                    wanted |= _READS_A_BODY | _VALIDATED
+                if operation.get("parameters"):
+                    wanted |= _VALIDATED
+                responses = operation.setdefault("responses", {})
+                for status, description in sorted(wanted.items()):
+                    declared = responses.get(str(status), {})
+                    if PROBLEM_JSON not in declared.get("content", {}):
+                        responses[str(status)] = {
+                            "description": declared.get("description", description),
+                            "content": {PROBLEM_JSON: {"schema": problem}},
+                        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:
-    """Answer every error with problem+json."""
+    """Answer every error with problem+json, and say so in the OpenAPI document."""
+    document_problems(app)
     app.add_exception_handler(ProblemError, _problem_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _dbapi_error)  # out of range: 422, else as below
+    app.add_exception_handler(OverflowError, _out_of_range)  # SQLite's driver raises it raw
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(InterfaceError, _database_error)
     app.add_exception_handler(OSError, _database_error)  # a refused or dropped DB connection

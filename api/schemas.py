@@ -6,13 +6,14 @@ datetimes and enums are the exception to strictness: JSON carries them as string
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from api.models import Role
 from domain.contracts import CommitteeLevel, ItemState, ItemStatus
+from domain.dates import IsoDate
 from domain.template import EvidenceKind, Rung, Stage
 
 
@@ -41,7 +42,9 @@ UserName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_n
 Reason = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_no_nul)]
 Year = Annotated[int, Field(ge=2000, le=2200)]
 TimeScale = Annotated[
-    float, Field(gt=0, le=86_400, description="Seconds one calendar day lasts (rehearsals).")
+    float,
+    Field(ge=0.001, le=86_400,
+          description="Seconds one calendar day lasts (rehearsals): a year in 0.365 s at least."),
 ]
 
 
@@ -85,6 +88,15 @@ class UserCreate(Strict):
     committee: Code | None = None
     expires_at: Annotated[datetime | None, Field(strict=False)] = None
 
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a timezone, e.g. 2026-12-31T17:00:00Z")
+        if value is not None and value <= datetime.now(UTC):
+            raise ValueError("this time has passed; the token would never work")
+        return value
+
 
 class UserCreated(BaseModel):
     id: int
@@ -92,7 +104,29 @@ class UserCreated(BaseModel):
     role: Role
     committee: str | None
     expires_at: datetime | None
-    token: str = Field(description="The bearer token; shown once, stored only as a hash.")
+    token: str | None = Field(
+        description="The bearer token: shown once, stored only as a hash. A replay of the "
+        "request (same Idempotency-Key) answers null here: the token is never stored."
+    )
+
+
+class UserPublic(BaseModel):
+    id: int
+    name: str
+    role: Role
+    committee: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool = Field(description="The token works: neither revoked nor expired.")
+
+
+class UserPage(Page):
+    items: list[UserPublic]
+
+
+class UserRevoke(Strict):
+    reason: Reason | None = Field(default=None, description="Why, for the audit log.")
 
 
 # Cycles.
@@ -190,7 +224,7 @@ class CompleteRequest(Strict):
 
 
 class ExtendRequest(Strict):
-    new_due_on: Annotated[date, Field(strict=False)]
+    new_due_on: IsoDate
     reason: Reason
 
 

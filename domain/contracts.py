@@ -104,11 +104,23 @@ class CycleResult(Contract):
 # Updates: staff and supervisors, through the API.
 
 
+class RosterTally(Contract):
+    """A committee's reporter team reduced to what the roster rules look at."""
+
+    total: int = Field(default=0, ge=0)
+    committee_members: int = Field(default=0, ge=0)
+
+
 class CompleteTask(Contract):
     key: str
     actor: str = Field(min_length=1, max_length=200)
     evidence: dict[str, Any]
     submission_ref: str = Field(min_length=1, max_length=100)
+    team: RosterTally | None = Field(
+        default=None,
+        description="A roster submission: the committee's active team once it is stored. "
+        "None: the validator checks the submitted reporters alone.",
+    )
 
 
 class ExtendDeadline(Contract):
@@ -122,6 +134,18 @@ class WaiveTask(Contract):
     key: str
     actor: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1, max_length=2000)
+
+
+# Signals: the API tells a cycle what changed outside it.
+
+
+class RosterChanged(Contract):
+    """A reporter left or joined; the tally is the committee's active team after the change."""
+
+    change: Literal["left", "added"] = "left"
+    reporter: str = ""
+    actor: str = "system"
+    team: RosterTally = Field(default_factory=RosterTally)
 
 
 # Activities: what the workflow asks the backend to record.
@@ -162,6 +186,19 @@ class LadderStepRecorded(Contract):
     at: datetime
 
 
+class LadderStepWithdrawn(Contract):
+    """An extension took back a rung the task had reached: its new instant is still ahead."""
+
+    workflow_id: str
+    key: str
+    rung: Rung
+    due_on: date = Field(description="The due date the rung was raised under.")
+    new_due_on: date
+    at: datetime
+    actor: str
+    reason: str
+
+
 class TaskChanged(Contract):
     """A supervisor's extension or waiver, as the backend records it."""
 
@@ -193,6 +230,7 @@ UPDATE_COMPLETE = "complete_task"
 UPDATE_EXTEND = "extend_deadline"
 UPDATE_WAIVE = "waive_task"
 QUERY_STATUS = "status"
+SIGNAL_ROSTER_CHANGED = "roster_changed"
 
 
 class RejectionType(StrEnum):
@@ -202,6 +240,7 @@ class RejectionType(StrEnum):
     TASK_NOT_OPEN = "TaskNotOpen"
     INVALID_EVIDENCE = "InvalidEvidence"
     INVALID_EXTENSION = "InvalidExtension"
+    ROSTER_RULE_BROKEN = "RosterRuleBroken"
 
 # Activity names, so workflows refer to activities without importing their HTTP code.
 ACTIVITY_OPEN_TASK = "open_task"
@@ -209,6 +248,7 @@ ACTIVITY_RECORD_COMPLETION = "record_completion"
 ACTIVITY_RECORD_LADDER_STEP = "record_ladder_step"
 ACTIVITY_RECORD_TASK_CHANGE = "record_task_change"
 ACTIVITY_CLOSE_CYCLE = "close_cycle"
+ACTIVITY_WITHDRAW_LADDER_STEP = "withdraw_ladder_step"
 
 ACTIVITY_START_YEAR = "start_year_cycles"
 YEAR_WORKFLOW_NAME = "OpenYear"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
@@ -44,6 +44,9 @@ class ReporterEntry(_Evidence):
     position: ShortText
     committee_member: bool
     level: Literal["central", "provincial", "district"] = "central"
+    replaces: int | None = Field(
+        default=None, ge=1, description="The id of the reporter this one replaces, if any."
+    )
 
 
 class RosterEvidence(_Evidence):
@@ -51,6 +54,15 @@ class RosterEvidence(_Evidence):
     decision_number: ShortText
     decision_date: date = Field(strict=False)
     reporters: list[ReporterEntry] = Field(min_length=1, max_length=1000)
+    term_start: date | None = Field(default=None, strict=False, description="Default: decided.")
+    term_end: date | None = Field(default=None, strict=False)
+
+    @model_validator(mode="after")
+    def _term_in_order(self) -> RosterEvidence:
+        start = self.term_start or self.decision_date
+        if self.term_end is not None and self.term_end < start:
+            raise ValueError("term_end cannot be before the term starts")
+        return self
 
 
 class ConferenceEvidence(_Evidence):
@@ -84,6 +96,31 @@ class ReportFigures(_Evidence):
     trainings: Count = 0
     inspections: Count = 0
     commendations: Count = 0
+    conference_attendees: Count = 0
+    listeners: Count = 0
+
+
+FIGURE_NAMES: tuple[str, ...] = tuple(ReportFigures.model_fields)
+
+
+class FigureCorrection(_Evidence):
+    """A figure staff changed from the draft: what the draft said, and what they reported."""
+
+    draft: Count
+    reported: Count
+
+
+class ReportDraft(_Evidence):
+    """What the system held for a report's period, as offered to staff and kept with the report."""
+
+    period_start: date = Field(strict=False)
+    period_end: date = Field(strict=False)
+    figures: ReportFigures
+    topics: list[ShortText] = Field(default_factory=list, max_length=200)
+    grassroots_has_member_reporter: bool | None = None
+    decision_number: ShortText | None = None
+    decision_date: date | None = Field(default=None, strict=False)
+    computed_at: datetime = Field(strict=False)
 
 
 class ReportEvidence(_Evidence):
@@ -96,6 +133,29 @@ class ReportEvidence(_Evidence):
     topics: list[ShortText] = Field(default_factory=list, max_length=200)
     difficulties: Annotated[str, Field(max_length=4000)] = ""
     proposals: Annotated[str, Field(max_length=4000)] = ""
+    committee: ShortText | None = Field(default=None, description="Filled in by the API.")
+    draft: ReportDraft | None = Field(default=None, description="Filled in by the API.")
+    corrections: dict[str, FigureCorrection] = Field(
+        default_factory=dict, max_length=len(FIGURE_NAMES),
+        description="Filled in by the API: every figure that differs from the draft.",
+    )
+
+    @model_validator(mode="after")
+    def _corrections_name_figures(self) -> ReportEvidence:
+        unknown = sorted(set(self.corrections) - set(FIGURE_NAMES))
+        if unknown:
+            raise ValueError(f"corrections name unknown figures: {', '.join(unknown)}")
+        return self
+
+
+def corrections_of(draft: ReportFigures, reported: ReportFigures) -> dict[str, FigureCorrection]:
+    """Every figure where the reported value differs from the draft's."""
+    drafted, given = draft.model_dump(), reported.model_dump()
+    return {
+        name: FigureCorrection(draft=drafted[name], reported=given[name])
+        for name in FIGURE_NAMES
+        if drafted[name] != given[name]
+    }
 
 
 Evidence = Annotated[

@@ -7,11 +7,12 @@ Pure arithmetic on datetimes, so the workflow and the tests share one definition
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from domain.calendar import HCM, cycle_start
 
 SECONDS_PER_DAY = 86_400
+END_OF_CALENDAR = datetime(9999, 12, 30, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
 
@@ -57,7 +58,13 @@ class CalendarClock:
         if self.seconds_per_day is None:
             return real.astimezone(self.tz)
         factor = SECONDS_PER_DAY / self.seconds_per_day
-        return (self.origin + (real - self.started) * factor).astimezone(self.tz)
+        try:
+            return (self.origin + (real - self.started) * factor).astimezone(self.tz)
+        except OverflowError:
+            # A scaled cycle left running long enough (a year at 0.1 s a day, weeks on end)
+            # would pass datetime's last year and fail every workflow task from then on; its
+            # calendar stops at the end of time instead, past every due date.
+            return END_OF_CALENDAR.astimezone(self.tz)
 
     def real_at(self, calendar: datetime) -> datetime:
         """The real instant at which the calendar reads `calendar`."""

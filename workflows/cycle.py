@@ -26,7 +26,9 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_RECORD_COMPLETION,
         ACTIVITY_RECORD_LADDER_STEP,
         ACTIVITY_RECORD_TASK_CHANGE,
+        ACTIVITY_WITHDRAW_LADDER_STEP,
         QUERY_STATUS,
+        SIGNAL_ROSTER_CHANGED,
         UPDATE_COMPLETE,
         UPDATE_EXTEND,
         UPDATE_WAIVE,
@@ -40,16 +42,28 @@ with workflow.unsafe.imports_passed_through():
         ExtendDeadline,
         ItemStatus,
         LadderStepRecorded,
+        LadderStepWithdrawn,
         Recorded,
+        RosterChanged,
         TaskChanged,
         TaskOpened,
         WaiveTask,
     )
+    from domain.roster import CONSOLIDATE_ITEM_KEY, check_tally, consolidation
+    from domain.template import EvidenceKind
     from workflows.clock import CalendarClock
     from workflows.items import CycleItem
-    from workflows.rules import check_changeable, check_evidence, check_extension, summarise
+    from workflows.rules import (
+        check_changeable,
+        check_evidence,
+        check_extension,
+        check_roster_rule,
+        summarise,
+    )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# An extension tells the backend which reached rungs it takes back (one activity per rung).
+PATCH_WITHDRAW_RUNGS = "withdraw-rungs-on-extension"
 # Unlimited attempts: a 4xx comes back from the activity as non-retryable, anything else passes.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -74,6 +88,8 @@ class CommitteeCycle:
         self._coroutines: dict[str, asyncio.Task[None]] = {}
         self._failure: BaseException | None = None
         self._finished = False
+        self._closing = False  # the result is decided: a roster signal can add nothing now
+        self._consolidations = 0
         for obligation in obligations(cycle.template, cycle.year):
             self._add_item(
                 CycleItem.create(
@@ -96,6 +112,7 @@ class CommitteeCycle:
                     non_retryable=True,
                 ) from self._failure
             raise self._failure
+        self._closing = True
         result = self._result()
         await self._record(
             ACTIVITY_CLOSE_CYCLE,
@@ -206,7 +223,10 @@ class CommitteeCycle:
 
     @workflow.update(name=UPDATE_COMPLETE)
     async def complete_task(self, command: CompleteTask) -> ItemStatus:
-        item = check_changeable(self._items, command.key, must_be_open=True)
+        item = check_changeable(self._items, command.key, must_be_open=True, or_opening=True)
+        if item.opening:  # its row exists; the activity result that opens it comes next
+            await workflow.wait_condition(lambda: not item.opening)
+            item = check_changeable(self._items, command.key, must_be_open=True)
         evidence = check_evidence(item, command.evidence)
         item.change_in_flight = "completing"
         completed_at = self._calendar_now()
@@ -220,12 +240,19 @@ class CommitteeCycle:
         )
         await self._record_change(item, (ACTIVITY_RECORD_COMPLETION, event))
         item.complete(at=completed_at, actor=command.actor, late=late)
+        if item.template_item.evidence is EvidenceKind.ROSTER:
+            # Its validator held the team to the rules, so any open consolidation is done too.
+            self._restore_roster(actor=command.actor, how={"by_task": item.key})
         return item.status()
 
     @complete_task.validator
     def _validate_complete(self, command: CompleteTask) -> None:
-        item = check_changeable(self._items, command.key, must_be_open=True)
-        check_evidence(item, command.evidence)
+        item = check_changeable(self._items, command.key, must_be_open=True, or_opening=True)
+        evidence = check_evidence(item, command.evidence)
+        check_roster_rule(
+            item, evidence, level=self._input.committee_level, template=self._input.template,
+            team=command.team,
+        )
 
     @workflow.update(name=UPDATE_EXTEND)
     async def extend_deadline(self, command: ExtendDeadline) -> ItemStatus:
@@ -233,13 +260,29 @@ class CommitteeCycle:
         check_extension(item, command.new_due_on, cycle_year=self._input.year)
         item.change_in_flight = "extending"
         await workflow.wait_condition(lambda: not item.opening)
+        at = self._calendar_now()
         event = TaskChanged(
             workflow_id=self._workflow_id, key=item.key, change="extended", actor=command.actor,
-            reason=command.reason, at=self._calendar_now(),
+            reason=command.reason, at=at,
             new_due_on=command.new_due_on, previous_due_on=item.due_on,
         )
-        await self._record_change(item, (ACTIVITY_RECORD_TASK_CHANGE, event))
-        item.extend(command.new_due_on, calendar_now=self._calendar_now(), reason=command.reason)
+        if not workflow.patched(PATCH_WITHDRAW_RUNGS):
+            await self._record_change(item, (ACTIVITY_RECORD_TASK_CHANGE, event))
+            item.extend(
+                command.new_due_on, calendar_now=self._calendar_now(), reason=command.reason
+            )
+            return item.status()
+        # Whoever an escalation reached hears that it is withdrawn, and the history says so.
+        steps: list[tuple[str, BaseModel]] = [(ACTIVITY_RECORD_TASK_CHANGE, event)]
+        steps += [
+            (ACTIVITY_WITHDRAW_LADDER_STEP, LadderStepWithdrawn(
+                workflow_id=self._workflow_id, key=item.key, rung=rung, due_on=item.due_on,
+                new_due_on=command.new_due_on, at=at, actor=command.actor, reason=command.reason,
+            ))
+            for rung in item.withdrawn_by(command.new_due_on, calendar_now=at)
+        ]
+        await self._record_change(item, *steps)
+        item.extend(command.new_due_on, calendar_now=at, reason=command.reason)
         return item.status()
 
     @extend_deadline.validator
@@ -285,6 +328,73 @@ class CommitteeCycle:
             ) from error
         finally:
             item.change_in_flight = None
+
+    # The roster as a living rule: a reporter leaving can open a task; the rule holding closes it.
+
+    @workflow.signal(name=SIGNAL_ROSTER_CHANGED)
+    def roster_changed(self, change: RosterChanged) -> None:
+        """Open a consolidation when the team breaks the rules; close it once they hold."""
+        if self._closing:
+            workflow.logger.warning("cycle is closing; roster change ignored: %s", change)
+            return
+        cycle = self._input
+        if check_tally(cycle.committee_level, change.team, cycle.template):
+            if not self._open_consolidations():
+                self._open_consolidation()
+            return
+        self._restore_roster(
+            actor=change.actor,
+            how={"change": change.change, "reporter": change.reporter,
+                 "reporters_active": change.team.total,
+                 "committee_members": change.team.committee_members},
+        )
+
+    def _open_consolidations(self) -> list[CycleItem]:
+        return [
+            item for item in self._items.values()
+            if item.obligation.item_key == CONSOLIDATE_ITEM_KEY and not item.closed
+        ]
+
+    def _open_consolidation(self) -> None:
+        self._consolidations += 1
+        now = self._calendar_now()
+        obligation, template_item, steps = consolidation(
+            self._input.template, number=self._consolidations, opens_on=now.date()
+        )
+        item = self._add_item(CycleItem.create(obligation, template_item, steps))
+        self._start_item(item, tracked_since=now)
+
+    def _restore_roster(self, *, actor: str, how: dict[str, object]) -> None:
+        """Close every open consolidation, each in its own coroutine."""
+        for item in self._open_consolidations():
+            key = f"restore/{item.key}"
+            if key not in self._coroutines:
+                self._coroutines[key] = asyncio.create_task(self._restore(item, actor, how))
+
+    async def _restore(self, item: CycleItem, actor: str, how: dict[str, object]) -> None:
+        """Complete a consolidation once nothing else is changing it; the rule holds again."""
+        try:
+            await workflow.wait_condition(
+                lambda: item.closed or (
+                    item.is_open and item.change_in_flight is None and not item.opening
+                )
+            )
+            if item.closed:
+                return
+            item.change_in_flight = "completing"
+            completed_at = self._calendar_now()
+            late = completed_at >= due_instant(item.due_on)
+            event = CompletionRecorded(
+                workflow_id=self._workflow_id, key=item.key, actor=actor,
+                evidence={"kind": "roster-restored", **how},
+                submission_ref=f"roster-restored/{workflow.uuid4()}",
+                completed_at=completed_at, late=late,
+                event_id=workflow.info().get_current_history_length(),
+            )
+            await self._record_change(item, (ACTIVITY_RECORD_COMPLETION, event))
+            item.complete(at=completed_at, actor=actor, late=late)
+        except Exception as error:  # surfaced by run(), like an item's own failure
+            self._failure = error
 
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> CycleStatus:

@@ -110,6 +110,14 @@ class CycleItem:
             self.fired.add(rung)
         self._refresh()
 
+    def withdrawn_by(self, new_due_on: date, *, calendar_now: datetime) -> list[Rung]:
+        """The reached rungs a move of the due date to `new_due_on` takes back, lowest first:
+        those whose new instant is still ahead (exactly what `extend` un-fires)."""
+        return [
+            rung for rung, instant in ladder_instants(self.steps, new_due_on)
+            if rung in self.fired and instant > calendar_now
+        ]
+
     def extend(self, new_due_on: date, *, calendar_now: datetime, reason: str) -> None:
         """Move the due date; a fired rung whose new instant is still ahead is un-fired."""
         self.due_on = new_due_on

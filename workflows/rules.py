@@ -12,8 +12,18 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from temporalio.exceptions import ApplicationError
 
-from domain.contracts import CycleResult, ItemState, ItemStatus, RejectionType
-from domain.evidence import parse_evidence
+from domain.contracts import (
+    CommitteeLevel,
+    CycleResult,
+    ItemState,
+    ItemStatus,
+    RejectionType,
+    RosterTally,
+)
+from domain.dates import last_due_day
+from domain.evidence import RosterEvidence, parse_evidence
+from domain.roster import check_tally, describe, tally
+from domain.template import EvidenceKind, Template
 from workflows.items import CycleItem
 
 
@@ -22,15 +32,20 @@ def reject(kind: RejectionType, message: str, *details: object) -> ApplicationEr
 
 
 def check_changeable(
-    items: dict[str, CycleItem], key: str, *, must_be_open: bool
+    items: dict[str, CycleItem], key: str, *, must_be_open: bool, or_opening: bool = False
 ) -> CycleItem:
-    """The item a staff or supervisor change is about, if it may change now."""
+    """The item a staff or supervisor change is about, if it may change now.
+
+    `or_opening`: an item whose opening is being recorded counts as open. Its task row may
+    already exist when the update comes, and an activation applies updates before the
+    activity result that marks the item open; the handler then waits for the opening.
+    """
     item = items.get(key)
     if item is None:
         raise reject(RejectionType.TASK_NOT_FOUND, f"this cycle has no task {key!r}")
     if item.closed:
         raise reject(RejectionType.TASK_NOT_OPEN, f"task {key!r} is already {item.state}")
-    if must_be_open and not item.is_open:
+    if must_be_open and not item.is_open and not (or_opening and item.opening):
         raise reject(RejectionType.TASK_NOT_OPEN, f"task {key!r} is not open yet")
     if item.change_in_flight is not None:
         raise reject(
@@ -58,6 +73,29 @@ def check_evidence(item: CycleItem, evidence: dict[str, Any]) -> BaseModel:
         ) from None
 
 
+def check_roster_rule(
+    item: CycleItem, evidence: BaseModel, *, level: CommitteeLevel, template: Template,
+    team: RosterTally | None,
+) -> None:
+    """A roster submission must leave a team that keeps the roster rules.
+
+    `team` is the committee's whole active team once the submission is stored, as the API
+    counted it; without it, the submitted reporters alone are judged.
+    """
+    if item.template_item.evidence is not EvidenceKind.ROSTER:
+        return
+    if team is None:
+        assert isinstance(evidence, RosterEvidence)
+        team = tally(evidence.reporters)
+    violations = check_tally(level, team, template)
+    if violations:
+        raise reject(
+            RejectionType.ROSTER_RULE_BROKEN,
+            f"the roster for {item.key!r} breaks the roster rules: {describe(violations)}",
+            [v.model_dump(mode="json") for v in violations],
+        )
+
+
 def check_extension(item: CycleItem, new_due_on: date, *, cycle_year: int) -> None:
     """A deadline moves only later, and no further than the end of the next year."""
     if new_due_on <= item.due_on:
@@ -66,10 +104,10 @@ def check_extension(item: CycleItem, new_due_on: date, *, cycle_year: int) -> No
             f"the new due date {new_due_on} of {item.key!r} must be after "
             f"its current due date {item.due_on}",
         )
-    if new_due_on.year > cycle_year + 1:
+    if new_due_on > last_due_day(cycle_year):
         raise reject(
             RejectionType.INVALID_EXTENSION,
-            f"a {cycle_year} task cannot be extended past {cycle_year + 1}",
+            f"a {cycle_year} task cannot be extended past {last_due_day(cycle_year)}",
         )
 
 

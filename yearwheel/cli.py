@@ -11,9 +11,12 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from yearwheel.audit import audit_app
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 user_app = typer.Typer(no_args_is_help=True, help="Users and their tokens.")
 app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
 
 
 @app.command()
@@ -91,20 +94,39 @@ def user_create(
     ] = None,
     expires_days: Annotated[int | None, typer.Option(help="Token lifetime in days.")] = None,
 ) -> None:
-    """Create a user and print its token (shown once)."""
-    from api.settings import load_settings
-    from yearwheel.users import create_user_with_token
+    """Create a user and print its token (shown once). Needs only YEARWHEEL_DATABASE_URL."""
+    from yearwheel.users import DatabaseSettings, UserCommandError, create_user_with_token
 
-    token = asyncio.run(
-        create_user_with_token(
-            load_settings().database_url,
-            name=name,
-            role=role,
-            committee=committee,
-            expires_days=expires_days,
+    try:
+        token = asyncio.run(
+            create_user_with_token(
+                DatabaseSettings().database_url,
+                name=name,
+                role=role,
+                committee=committee,
+                expires_days=expires_days,
+            )
         )
-    )
+    except UserCommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.code) from None
     typer.echo(token)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    name: Annotated[str, typer.Option(help="The user whose token stops working.")],
+    reason: Annotated[str | None, typer.Option(help="Why, for the audit log.")] = None,
+) -> None:
+    """Revoke a user's token for good (the API's POST /users/{id}/revoke, without a token)."""
+    from yearwheel.users import DatabaseSettings, UserCommandError, revoke_user_token
+
+    try:
+        asyncio.run(revoke_user_token(DatabaseSettings().database_url, name=name, reason=reason))
+    except UserCommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.code) from None
+    typer.echo(f"revoked the token of {name}")
 
 
 def main() -> None:

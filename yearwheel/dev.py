@@ -56,7 +56,11 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    admin = await create_user_with_token(stack.database_url, name="demo-admin", role="admin")
+    # The plain system keeps its database across runs: each run gets an admin of its own.
+    started = datetime.now(HCM).strftime("%Y%m%d-%H%M%S")
+    admin = await create_user_with_token(
+        stack.database_url, name=f"dev-admin-{started}", role="admin"
+    )
     _print_urls(stack, admin)
     if not demo:
         await stop.wait()

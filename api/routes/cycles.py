@@ -6,7 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from api.deps import CurrentUser, SessionDep, SessionsDep, SettingsDep, TemporalDep
+from api.deps import (
+    CurrentUser,
+    IdempotencyDep,
+    SessionDep,
+    SessionsDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.problems import Unavailable, problem_responses
 from api.schemas import (
     Code,
@@ -39,6 +46,7 @@ async def start_cycle(
     settings: SettingsDep,
     client: TemporalDep,
     user: CurrentUser,
+    idem: IdempotencyDep,
     response: Response,
 ) -> CyclePublic:
     """Start a committee's cycle for a year; starting it again returns the same cycle (200)."""
@@ -49,6 +57,9 @@ async def start_cycle(
     )
     response.status_code = status.HTTP_201_CREATED if started else status.HTTP_200_OK
     response.headers["Location"] = f"/cycles/{cycle.id}"
+    await idem.remember(
+        status=response.status_code, body=cycle, headers={"Location": response.headers["Location"]}
+    )
     return cycle
 
 
@@ -63,6 +74,7 @@ async def start_year(
     settings: SettingsDep,
     client: TemporalDep,
     user: CurrentUser,
+    idem: IdempotencyDep,
     year: Annotated[int, Path(ge=2000, le=2200)],
     data: YearCyclesCreate | None = None,
 ) -> YearCyclesStarted:
@@ -75,6 +87,7 @@ async def start_year(
     )
     if outcome.committees and outcome.failed == outcome.committees:
         raise Unavailable("no cycle could be started; is Temporal up?", **outcome.model_dump())
+    await idem.remember(status=status.HTTP_200_OK, body=outcome)
     return outcome
 
 

@@ -6,16 +6,14 @@ activities record the outcome through /internal/*. The route returns the item's 
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import CurrentUser, SessionDep, SettingsDep, TemporalDep
+from api.deps import CurrentUser, IdempotencyDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problem_responses
 from api.schemas import Code, CompleteRequest, ExtendRequest, TaskPage, TaskPublic, WaiveRequest
-from api.services import tasks
+from api.services import reports, tasks
 from api.services.access import Action, read_scope
 from api.services.updates import send_update
 from domain.contracts import (
@@ -28,13 +26,18 @@ from domain.contracts import (
     ItemStatus,
     WaiveTask,
 )
+from domain.dates import IsoDate
 
 router = APIRouter(tags=["tasks"])
 
 IfMatch = Annotated[
-    str | None, Header(description="The task's ETag; the action is refused (412) if it moved.")
+    str | None,
+    Header(
+        description="Required: the task's ETag from GET /tasks/{task_id}. Missing: 428; "
+        "another version (the task changed since): 412."
+    ),
 ]
-ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 502, 503, 504)
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 503, 504)
 
 
 @router.get("/tasks", response_model=TaskPage, responses=problem_responses(401, 422))
@@ -43,7 +46,7 @@ async def list_tasks(
     user: CurrentUser,
     committee: Code | None = None,
     state: ItemState | None = None,
-    due_before: date | None = Query(default=None, description="Due strictly before this day."),
+    due_before: IsoDate | None = Query(default=None, description="Due strictly before this day."),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0),
 ) -> TaskPage:
@@ -74,6 +77,7 @@ async def complete_task(
     settings: SettingsDep,
     client: TemporalDep,
     user: CurrentUser,
+    idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> ItemStatus:
     """Complete an open task with its evidence (the committee's staff)."""
@@ -81,16 +85,25 @@ async def complete_task(
         session=session, principal=user, task_id=task_id, action=Action.COMPLETE
     )
     await session.commit()  # nothing is written here; hold no transaction while Temporal works
+    checked = tasks.require_if_match(task=task, if_match=if_match)
     tasks.check_evidence(task=task, evidence=data.evidence)
-    tasks.check_open(task=task, if_match=if_match)
-    submission_ref = uuid.uuid4().hex
-    command = CompleteTask(
-        key=task.key, actor=user.name, evidence=data.evidence, submission_ref=submission_ref
+    tasks.check_open(task=task, if_match=checked)
+    # A roster is held to the roster rules here (422 naming the rule); a report gets its draft.
+    evidence, team = await reports.prepare_completion(
+        session=session, task=task, evidence=data.evidence
     )
-    return await send_update(
+    await session.commit()
+    submission_ref = idem.reference()
+    command = CompleteTask(
+        key=task.key, actor=user.name, evidence=evidence, submission_ref=submission_ref,
+        team=team,
+    )
+    result = await send_update(
         client=client, workflow_id=task.workflow_id, update=UPDATE_COMPLETE, command=command,
         update_id=f"complete/{submission_ref}", wait_seconds=settings.update_timeout_seconds,
     )
+    await idem.remember(status=200, body=result)
+    return result
 
 
 @router.post("/tasks/{task_id}/extend", response_model=ItemStatus, responses=ACTION_ERRORS)
@@ -101,6 +114,7 @@ async def extend_task(
     settings: SettingsDep,
     client: TemporalDep,
     user: CurrentUser,
+    idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> ItemStatus:
     """Move an open task's due date later, with a reason (supervisor, board, admin)."""
@@ -108,14 +122,17 @@ async def extend_task(
         session=session, principal=user, task_id=task_id, action=Action.EXTEND
     )
     await session.commit()
-    tasks.check_open(task=task, if_match=if_match)
+    checked = tasks.require_if_match(task=task, if_match=if_match)
+    tasks.check_open(task=task, if_match=checked)
     command = ExtendDeadline(
         key=task.key, actor=user.name, new_due_on=data.new_due_on, reason=data.reason
     )
-    return await send_update(
+    result = await send_update(
         client=client, workflow_id=task.workflow_id, update=UPDATE_EXTEND, command=command,
-        update_id=f"extend/{uuid.uuid4().hex}", wait_seconds=settings.update_timeout_seconds,
+        update_id=f"extend/{idem.reference()}", wait_seconds=settings.update_timeout_seconds,
     )
+    await idem.remember(status=200, body=result)
+    return result
 
 
 @router.post("/tasks/{task_id}/waive", response_model=ItemStatus, responses=ACTION_ERRORS)
@@ -126,6 +143,7 @@ async def waive_task(
     settings: SettingsDep,
     client: TemporalDep,
     user: CurrentUser,
+    idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> ItemStatus:
     """Waive an open task, with a reason (supervisor, board, admin)."""
@@ -133,9 +151,12 @@ async def waive_task(
         session=session, principal=user, task_id=task_id, action=Action.WAIVE
     )
     await session.commit()
-    tasks.check_open(task=task, if_match=if_match)
+    checked = tasks.require_if_match(task=task, if_match=if_match)
+    tasks.check_open(task=task, if_match=checked)
     command = WaiveTask(key=task.key, actor=user.name, reason=data.reason)
-    return await send_update(
+    result = await send_update(
         client=client, workflow_id=task.workflow_id, update=UPDATE_WAIVE, command=command,
-        update_id=f"waive/{uuid.uuid4().hex}", wait_seconds=settings.update_timeout_seconds,
+        update_id=f"waive/{idem.reference()}", wait_seconds=settings.update_timeout_seconds,
     )
+    await idem.remember(status=200, body=result)
+    return result

@@ -25,7 +25,13 @@ class Action(StrEnum):
     START_CYCLES = "start_cycles"
     MANAGE_COMMITTEES = "manage_committees"
     MANAGE_USERS = "manage_users"
+    READ_USERS = "read_users"
     RECORD = "record"
+    MANAGE_ROSTER = "manage_roster"
+    MANAGE_TEMPLATES = "manage_templates"
+    # Export, timeline, state as of, replay, audit-log verification and cross-check: reads
+    # (a replay changes nothing), for those who answer for the whole record.
+    AUDIT = "audit"
 
 
 class Reach(StrEnum):
@@ -35,10 +41,13 @@ class Reach(StrEnum):
 
 
 PERMISSIONS: dict[Role, dict[Action, Reach]] = {
-    Role.STAFF: {Action.READ: Reach.OWN, Action.COMPLETE: Reach.OWN},
+    Role.STAFF: {
+        Action.READ: Reach.OWN, Action.COMPLETE: Reach.OWN, Action.MANAGE_ROSTER: Reach.OWN,
+    },
     Role.SUPERVISOR: {
         Action.READ: Reach.SUBTREE,
         Action.COMPLETE: Reach.OWN,
+        Action.MANAGE_ROSTER: Reach.OWN,
         Action.EXTEND: Reach.SUBTREE,
         Action.WAIVE: Reach.SUBTREE,
     },
@@ -47,8 +56,10 @@ PERMISSIONS: dict[Role, dict[Action, Reach]] = {
         Action.EXTEND: Reach.ALL,
         Action.WAIVE: Reach.ALL,
         Action.START_CYCLES: Reach.ALL,
+        Action.READ_USERS: Reach.ALL,
+        Action.AUDIT: Reach.ALL,
     },
-    Role.AUDITOR: {Action.READ: Reach.ALL},
+    Role.AUDITOR: {Action.READ: Reach.ALL, Action.READ_USERS: Reach.ALL, Action.AUDIT: Reach.ALL},
     Role.ADMIN: {
         Action.READ: Reach.ALL,
         Action.EXTEND: Reach.ALL,
@@ -56,6 +67,10 @@ PERMISSIONS: dict[Role, dict[Action, Reach]] = {
         Action.START_CYCLES: Reach.ALL,
         Action.MANAGE_COMMITTEES: Reach.ALL,
         Action.MANAGE_USERS: Reach.ALL,
+        Action.READ_USERS: Reach.ALL,
+        Action.MANAGE_ROSTER: Reach.ALL,
+        Action.MANAGE_TEMPLATES: Reach.ALL,
+        Action.AUDIT: Reach.ALL,
     },
     Role.SERVICE: {Action.RECORD: Reach.ALL, Action.START_CYCLES: Reach.ALL},
 }
@@ -131,10 +146,26 @@ async def authorize(
         return
     scope = await scope_for(session=session, principal=principal, action=action)
     if scope is None or not scope.allows(committee_id):
-        raise Forbidden(f"a {principal.role} may not {action.value.replace('_', ' ')} here")
+        raise forbidden(principal, action)
 
 
 def require(principal: Principal, action: Action) -> None:
     """403 unless the role may take `action` somewhere."""
     if action not in PERMISSIONS.get(principal.role, {}):
-        raise Forbidden(f"a {principal.role} may not {action.value.replace('_', ' ')}")
+        raise forbidden(principal, action)
+
+
+_WHERE = {Reach.OWN: "in its own committee",
+          Reach.SUBTREE: "in its own committee and those below it"}
+
+
+def forbidden(principal: Principal, action: Action) -> Forbidden:
+    """A 403 that says what the role may do instead, or which roles may do this."""
+    verb = action.value.replace("_", " ")
+    reach = PERMISSIONS.get(principal.role, {}).get(action)
+    if reach is not None and reach is not Reach.ALL:
+        return Forbidden(f"the {principal.role} role may {verb} only {_WHERE[reach]}")
+    allowed = [role.value for role, actions in PERMISSIONS.items()
+               if action in actions and role is not Role.SERVICE]
+    takes = f"; that takes the {' or '.join(allowed)} role" if allowed else ""
+    return Forbidden(f"the {principal.role} role may not {verb}{takes}")

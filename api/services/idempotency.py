@@ -1,19 +1,63 @@
-"""Idempotency-Key: a repeated request gets the first answer back instead of acting again."""
+"""Idempotency-Key: a repeated request gets the first answer back instead of acting again.
+
+Every POST that changes state takes the header. A key belongs to its caller (two callers'
+keys never meet) and to one request: its method, path, query and body.
+- The first request claims the key (an in-flight row, committed at once). A repeat while it
+  runs is 409 (`idempotency-key-in-flight`, Retry-After); a repeat with another request is 422
+  (`idempotency-key-reused`).
+- A successful (2xx) answer is remembered, with the work where the route writes in one
+  transaction; a repeat then gets that status and body back, marked `Idempotent-Replayed: true`.
+- A failed request releases its claim: it wrote nothing, so it may be retried with its key.
+- A remembered key lives `idempotency_ttl_hours` (Settings); a claim whose request died with its
+  process lapses after `update_timeout_seconds` + LEASE_MARGIN.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from pydantic import BaseModel
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from api.models import IdempotencyKey, utcnow
-from api.problems import Unprocessable
+from api.db import Sessions, run_unit_of_work
+from api.models import IdempotencyKey, Role, utcnow
+from api.problems import ProblemError, Unprocessable
+from api.services.access import Principal
 from api.services.audit import canonical
 
+log = logging.getLogger(__name__)
+
 MAX_KEY_LENGTH = 200
+IN_FLIGHT = 0  # the response_status of a claimed key whose request has not answered yet
+LEASE_MARGIN = timedelta(seconds=60)
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class KeyInFlight(ProblemError):
+    status, slug, title = 409, "idempotency-key-in-flight", "Request still in progress"
+
+
+class KeyReused(ProblemError):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key already used"
+
+
+class Replay(Exception):  # control flow, not an error: the dependency answers early
+    """Raised by the dependency to answer with the remembered response."""
+
+    def __init__(self, *, status: int, body: Any, headers: dict[str, str]) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers
 
 
 def request_hash(*, path: str, body: Any) -> str:
@@ -21,51 +65,164 @@ def request_hash(*, path: str, body: Any) -> str:
     return hashlib.sha256(canonical({"path": path, "body": body}).encode()).hexdigest()
 
 
+def fingerprint(*, method: str, path: str, query: str, raw_body: bytes) -> str:
+    """The request a key stands for; JSON bodies compare by content, not by spelling."""
+    try:
+        body: Any = json.loads(raw_body) if raw_body else None
+    except ValueError:
+        body = {"raw_sha256": hashlib.sha256(raw_body).hexdigest()}
+    return request_hash(path=f"{method} {path}?{query}", body=body)
+
+
 def check_key(key: str) -> str:
     """422 unless the header value is a usable key."""
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise Unprocessable(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters; "
+            "a random UUID is a good key",
             errors=[{"location": "header", "field": "Idempotency-Key", "type": "value_error",
                      "pointer": "/Idempotency-Key", "detail": "invalid key"}],
         )
     return key
 
 
-async def replay(
-    *, session: AsyncSession, key: str, fingerprint: str
-) -> dict[str, Any] | None:
-    """The stored answer to this key, or None; 422 if the key came with another request."""
+def stored_key(*, principal: Principal, key: str) -> str:
+    """The key as stored: scoped to its caller, so one caller's key never answers another."""
+    owner = "service" if principal.role is Role.SERVICE else f"user/{principal.user_id}"
+    return hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
+
+
+async def claim(
+    *, session: AsyncSession, key: str, fingerprint: str, lease: timedelta, shown: str
+) -> IdempotencyKey | None:
+    """Claim `key` for this request (None), or the remembered answer to replay.
+
+    422 if the key came with another request; 409 if its first request is still running.
+    Lapsed rows (remembered past their time, or claims whose request died) are cleared first.
+    """
+    now = utcnow()
+    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
     row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
     if row is None:
-        return None
-    if row.expires_at <= utcnow():
-        await session.delete(row)
+        session.add(
+            IdempotencyKey(
+                key=key, request_hash=fingerprint, response_status=IN_FLIGHT, response_body={},
+                created_at=now, expires_at=now + lease,
+            )
+        )
         await session.flush()
         return None
     if row.request_hash != fingerprint:
-        raise Unprocessable(
-            "this Idempotency-Key was used with a different request", idempotency_key=key
+        raise KeyReused(
+            "this Idempotency-Key was already used with another request (method, path or "
+            "body); send a new key for a new request",
+            idempotency_key=shown,
         )
-    return row.response_body
+    if row.response_status == IN_FLIGHT:
+        raise KeyInFlight(
+            "a request with this Idempotency-Key is still in progress; repeat it once that "
+            "one has answered to get its response",
+            idempotency_key=shown, headers={"Retry-After": "1"},
+        )
+    return row
 
 
 async def remember(
     *,
     session: AsyncSession,
     key: str,
-    fingerprint: str,
     status: int,
-    body: dict[str, Any],
+    body: Any,
+    headers: dict[str, str],
     ttl: timedelta,
 ) -> None:
-    """Store the answer to this key, in the same transaction as the work it answers for."""
-    now = utcnow()
-    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-    session.add(
-        IdempotencyKey(
-            key=key, request_hash=fingerprint, response_status=status, response_body=body,
-            created_at=now, expires_at=now + ttl,
+    """Store the answer to a claimed key, in the caller's transaction."""
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.key == key, IdempotencyKey.response_status == IN_FLIGHT)
+        .values(
+            response_status=status, response_body={"body": body, "headers": headers},
+            expires_at=utcnow() + ttl,
         )
     )
-    await session.flush()
+
+
+async def release(*, session: AsyncSession, key: str) -> None:
+    """Drop an unanswered claim, so the failed request may be retried with its key."""
+    await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.key == key, IdempotencyKey.response_status == IN_FLIGHT
+        )
+    )
+
+
+def replay_of(row: IdempotencyKey) -> Replay:
+    stored = row.response_body
+    if "body" not in stored:  # an answer remembered before headers were
+        return Replay(status=row.response_status, body=stored, headers={})
+    return Replay(status=row.response_status, body=stored["body"], headers=stored["headers"])
+
+
+async def replay_response(request: Request, exc: Exception) -> Response:
+    """The remembered response, as the first request got it."""
+    assert isinstance(exc, Replay)
+    return JSONResponse(
+        exc.body, status_code=exc.status, headers={**exc.headers, REPLAYED_HEADER: "true"}
+    )
+
+
+@dataclass
+class Idempotency:
+    """One request's Idempotency-Key (claimed), or none; `remember` stores its answer."""
+
+    sessions: Sessions
+    ttl: timedelta
+    key: str | None = None  # the stored form; None when the request sent no key
+    fingerprint: str = ""
+    remembered: bool = field(default=False, init=False)
+
+    def reference(self) -> str:
+        """An id for what this request starts (an update, a submission): stable across
+        repeats of one keyed request, so a retry after a timeout cannot act twice."""
+        if self.key is None:
+            return secrets.token_hex(16)
+        return hashlib.sha256(f"{self.key}\n{self.fingerprint}".encode()).hexdigest()[:32]
+
+    async def remember(
+        self,
+        *,
+        status: int,
+        body: BaseModel | dict[str, Any],
+        headers: dict[str, str] | None = None,
+        session: AsyncSession | None = None,
+    ) -> None:
+        """Remember a successful answer: in `session`'s transaction, or in its own."""
+        if self.key is None:
+            return
+        key, ttl = self.key, self.ttl
+        data = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+
+        async def work(own: AsyncSession) -> None:
+            await remember(
+                session=own, key=key, status=status, body=data, headers=headers or {}, ttl=ttl
+            )
+
+        if session is not None:
+            await work(session)
+        else:
+            await run_unit_of_work(self.sessions, work)
+        self.remembered = True
+
+    async def release(self) -> None:
+        """Give the key back after a failure; a lapsed claim does the same if this fails."""
+        if self.key is None:
+            return
+        key = self.key
+
+        async def work(session: AsyncSession) -> None:
+            await release(session=session, key=key)
+
+        try:
+            await run_unit_of_work(self.sessions, work)
+        except Exception:
+            log.warning("could not release Idempotency-Key claim %s", key, exc_info=True)

@@ -21,7 +21,7 @@ from api.models import (
 )
 from api.models import TaskChange as TaskChangeRow
 from api.problems import Conflict, NotFound, Unprocessable
-from api.services import committees
+from api.services import committees, rosters, tree
 from api.services.audit import append_audit
 from api.services.templates import current_template, template_of
 from domain.calendar import ladder_for, ladder_instants
@@ -184,6 +184,13 @@ async def record_completion(
     task.late = event.late
     await _resolve_all(session=session, task=task, at=event.completed_at)
     await session.flush()
+    await rosters.store_submitted(session=session, task=task, submission=submission)
+    await append_audit(
+        session=session, actor=event.actor, action="submission.stored",
+        subject=_subject(event.workflow_id, event.key),
+        payload={"submission_id": submission.id, "submission_ref": event.submission_ref,
+                 "evidence": event.evidence, "workflow_event_id": event.event_id},
+    )
     await append_audit(
         session=session, actor=event.actor, action="task.completed",
         subject=_subject(event.workflow_id, event.key),
@@ -207,11 +214,13 @@ async def record_ladder_step(
         return Recorded(id=existing.id, created=False)
     committee = await session.get(Committee, cycle.committee_id)
     assert committee is not None
+    # The tree of the step's own day: a committee moved mid-year escalates to its new parent.
+    on = tree.day_of(event.at)
     target = committee
-    if event.rung is Rung.PARENT and committee.parent_id is not None:
-        target = await session.get(Committee, committee.parent_id) or committee
+    if event.rung is Rung.PARENT:
+        target = await tree.parent_as_of(session=session, committee=committee, day=on) or committee
     elif event.rung is Rung.BOARD:
-        target = await committees.root_of(session=session, committee=committee)
+        target = await tree.root_as_of(session=session, committee=committee, day=on)
     closed = ItemState(task.state) in CLOSED_STATES
     escalation = Escalation(
         task_id=task.id, rung=event.rung.value, level=LEVEL[event.rung],

@@ -9,10 +9,18 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Committee, Cycle, Task
-from api.problems import Conflict, NotFound, PreconditionFailed, Unprocessable, field_problems
+from api.problems import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unprocessable,
+    field_problems,
+)
 from api.schemas import TaskPublic
 from api.services.access import Action, Principal, Scope, authorize
-from domain.contracts import ItemState
+from domain.contracts import ItemState, RejectionType
+from domain.dates import dates_outside_window, evidence_window
 from domain.evidence import parse_evidence
 from domain.template import EvidenceKind, Rung, Stage
 
@@ -86,24 +94,59 @@ async def get_public(
     return to_public(row[0], row[1], row[2])
 
 
-def check_open(*, task: TaskPublic, if_match: str | None) -> None:
-    """412 if If-Match names another version; 409 unless the task is still open."""
-    if if_match is not None and if_match.strip() not in ("*", etag(task)):
+def require_if_match(*, task: TaskPublic, if_match: str | None) -> str:
+    """428 unless the request is conditional: a change must name the version it was made on."""
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            f"send If-Match with task {task.id}'s ETag (from GET /tasks/{task.id}), so the "
+            "change cannot overwrite one you have not seen",
+        )
+    return if_match
+
+
+def _matches(if_match: str, current: str) -> bool:
+    """RFC 9110 If-Match: `*`, or a list of entity tags compared strongly."""
+    tags = [tag.strip() for tag in if_match.split(",")]
+    return "*" in tags or current in tags
+
+
+def check_open(*, task: TaskPublic, if_match: str) -> None:
+    """409 unless the task can still change; then 412 if If-Match names another version.
+
+    A closed task is 409 whatever the version: the change would fail without the condition too.
+    """
+    if task.state not in ACTIONABLE:
+        raise Conflict(
+            f"task {task.id} is {task.state.value}; it can no longer change",
+            rejection=RejectionType.TASK_NOT_OPEN,
+        )
+    if not _matches(if_match, etag(task)):
         raise PreconditionFailed(
-            f"task {task.id} is at version {task.version}; If-Match was {if_match}",
+            f"task {task.id} is at version {task.version} ({etag(task)}) but If-Match was "
+            f"{if_match}: it changed since you read it; GET it again and retry",
             headers={"ETag": etag(task)},
         )
-    if task.state not in ACTIONABLE:
-        raise Conflict(f"task {task.id} is {task.state.value}; it can no longer change")
 
 
 def check_evidence(*, task: TaskPublic, evidence: object) -> None:
-    """422 with field paths unless `evidence` is what the task's kind takes."""
+    """422 with field paths unless `evidence` is what the task's kind takes, with every date
+    within the window of the task's cycle year (domain.dates)."""
     try:
-        parse_evidence(task.evidence_kind, evidence)
+        parsed = parse_evidence(task.evidence_kind, evidence)
     except ValidationError as error:
         problems = field_problems(error.errors(), prefix=("body", "evidence"))
         fields = ", ".join(sorted({p.field for p in problems}))
         raise Unprocessable(
             f"not valid {task.evidence_kind.value} evidence: {fields}", errors=problems
         ) from None
+    outside = dates_outside_window(parsed, cycle_year=task.year)
+    if outside:
+        first, last = evidence_window(task.year)
+        detail = f"must lie between {first} and {last} for a {task.year} task"
+        problems = field_problems(
+            [{"loc": tuple(path.split(".")), "msg": f"{day} {detail}", "type": "date_out_of_range"}
+             for path, day in outside],
+            prefix=("body", "evidence"),
+        )
+        fields = ", ".join(p.field for p in problems)
+        raise Unprocessable(f"evidence dates outside the cycle: {fields}", errors=problems)

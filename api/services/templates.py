@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import TemplateRow
-from api.problems import NotFound
+from api.problems import Conflict, NotFound
+from api.schemas_rosters import TemplatePublic, TemplateSummary
+from api.services.audit import append_audit
 from domain.template import DEFAULT_TEMPLATE, Template
 
 
@@ -28,9 +30,72 @@ async def current_template(
     )
     session.add(row)
     await session.flush()
+    await append_audit(  # the template every cycle without another one is measured against
+        session=session, actor="system", action="template.created",
+        subject=f"template/{row.code}/{row.version}", payload=row.body,
+    )
     return row
 
 
 def template_of(row: TemplateRow) -> Template:
     """The domain template a row stores."""
     return Template.model_validate(row.body)
+
+
+def to_summary(row: TemplateRow) -> TemplateSummary:
+    return TemplateSummary(
+        code=row.code, version=row.version, items=len(row.body.get("items", [])),
+        created_at=row.created_at,
+    )
+
+
+def to_public(row: TemplateRow) -> TemplatePublic:
+    return TemplatePublic(**to_summary(row).model_dump(), body=row.body)
+
+
+async def create_version(
+    *, session: AsyncSession, template: Template, version_given: bool, actor: str
+) -> TemplatePublic:
+    """Store the next version of a template; cycles started from now on use it, running ones
+    keep the version they started with. A given version must be the next one (else 409)."""
+    if template.code == DEFAULT_TEMPLATE.code:
+        await current_template(session=session)  # version 1 exists before version 2
+    latest = await session.scalar(
+        select(func.max(TemplateRow.version)).where(TemplateRow.code == template.code)
+    )
+    version = (latest or 0) + 1
+    if version_given and template.version != version:
+        raise Conflict(
+            f"template {template.code!r} is at version {latest or 0}: the new version is "
+            f"{version}, not {template.version} (omit version to take the next one)"
+        )
+    body = template.model_copy(update={"version": version}).model_dump(mode="json")
+    row = TemplateRow(code=template.code, version=version, body=body)
+    session.add(row)
+    await session.flush()
+    await append_audit(
+        session=session, actor=actor, action="template.created",
+        subject=f"template/{template.code}/{version}", payload=body,
+    )
+    return to_public(row)
+
+
+async def list_versions(*, session: AsyncSession) -> list[TemplateSummary]:
+    """Every version of every template (the default seeded if missing), newest first."""
+    await current_template(session=session)
+    rows = await session.scalars(
+        select(TemplateRow).order_by(TemplateRow.code, TemplateRow.version.desc())
+    )
+    return [to_summary(row) for row in rows.all()]
+
+
+async def get_version(*, session: AsyncSession, code: str, version: int) -> TemplatePublic:
+    """One version of a template, or 404."""
+    if code == DEFAULT_TEMPLATE.code:
+        await current_template(session=session)
+    row = await session.scalar(
+        select(TemplateRow).where(TemplateRow.code == code, TemplateRow.version == version)
+    )
+    if row is None:
+        raise NotFound(f"template {code!r} has no version {version}")
+    return to_public(row)

@@ -56,6 +56,17 @@ def _refusal(cause: ApplicationError) -> ProblemError:
         return NotFound(cause.message, rejection=kind)
     if kind == RejectionType.INVALID_EVIDENCE:
         return Unprocessable(cause.message, rejection=kind, errors=_evidence_errors(cause.details))
+    if kind == RejectionType.ROSTER_RULE_BROKEN:
+        details = cause.details
+        violations = details[0] if details and isinstance(details[0], list) else []
+        first = violations[0] if violations and isinstance(violations[0], dict) else {}
+        rule = first.get("rule")
+        return Unprocessable(
+            cause.message, rejection=kind, rule=rule, violations=violations,
+            errors=[{"location": "body", "field": "evidence.reporters",
+                     "pointer": "/evidence/reporters", "detail": cause.message,
+                     "type": "value_error"}],
+        )
     if kind == RejectionType.INVALID_EXTENSION:
         return Unprocessable(
             cause.message, rejection=kind,

@@ -7,11 +7,12 @@ import hmac
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Committee, Role, User, utcnow
 from api.problems import Conflict, NotFound, Unprocessable
+from api.schemas import UserPublic
 from api.services.access import Principal
 from api.services.audit import append_audit
 
@@ -80,3 +81,62 @@ async def authenticate(
     return Principal(
         name=user.name, role=Role(user.role), committee_id=user.committee_id, user_id=user.id
     )
+
+
+def to_public(user: User, committee_code: str | None) -> UserPublic:
+    """A user as the API shows it: never its token or hash."""
+    expired = user.expires_at is not None and user.expires_at <= utcnow()
+    return UserPublic(
+        id=user.id, name=user.name, role=Role(user.role), committee=committee_code,
+        created_at=user.created_at, expires_at=user.expires_at, revoked_at=user.revoked_at,
+        active=user.revoked_at is None and not expired,
+    )
+
+
+async def list_public(
+    *,
+    session: AsyncSession,
+    role: Role | None = None,
+    committee: str | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[UserPublic], int]:
+    """Users by name, optionally of one role or committee, and how many match in all."""
+    query = select(User, Committee.code).outerjoin(Committee, User.committee_id == Committee.id)
+    if role is not None:
+        query = query.where(User.role == role.value)
+    if committee is not None:
+        query = query.where(Committee.code == committee)
+    if active is not None:
+        usable = (User.revoked_at.is_(None)) & (
+            User.expires_at.is_(None) | (User.expires_at > utcnow())
+        )
+        query = query.where(usable if active else ~usable)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(User.name).limit(limit).offset(offset))
+    return [to_public(user, code) for user, code in rows.tuples()], int(total or 0)
+
+
+async def revoke_user(
+    *, session: AsyncSession, user_id: int, actor: str, reason: str | None = None
+) -> UserPublic:
+    """Revoke a user's token for good; revoking it again changes nothing."""
+    row = (
+        await session.execute(
+            select(User, Committee.code)
+            .outerjoin(Committee, User.committee_id == Committee.id)
+            .where(User.id == user_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"user {user_id} not found")
+    user, code = row
+    if user.revoked_at is None:
+        user.revoked_at = utcnow()
+        await session.flush()
+        await append_audit(
+            session=session, actor=actor, action="user.revoked", subject=f"user/{user.id}",
+            payload={"name": user.name, "role": user.role, "reason": reason},
+        )
+    return to_public(user, code)

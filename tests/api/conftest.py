@@ -47,19 +47,27 @@ def _asyncpg_params(url: str) -> dict[str, object]:
 
 @pytest.fixture(params=database_params())
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh database migrated to head: a SQLite file, or a new PostgreSQL schema.
+    """A fresh database migrated to head: a SQLite file, or a new PostgreSQL schema."""
+    async with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(kind: str, directory: Path) -> AsyncIterator[str]:
+    """A database migrated to head, dropped afterwards: a SQLite file in `directory`, or a
+    PostgreSQL schema.
 
     PostgreSQL: a login role of the same name whose search_path is its own empty schema, so
     the app and Alembic, connecting as that role, see nothing else (0.1 s; a database takes 0.5).
     """
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
-        await upgrade_async(url)
-        yield url
+    if kind == "sqlite":
+        path = f"sqlite+aiosqlite:///{directory / 'api.db'}"
+        await upgrade_async(path)
+        yield path
         return
     assert POSTGRES_URL is not None
     name = f"yw_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(**_asyncpg_params(POSTGRES_URL))  # type: ignore[arg-type]
+    admin = await asyncpg.connect(**_asyncpg_params(POSTGRES_URL))
     try:
         await admin.execute(
             f'CREATE ROLE "{name}" LOGIN; CREATE SCHEMA "{name}" AUTHORIZATION "{name}"; '

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import DeclarativeBase
 
 from api.db import Sessions
-from api.models import Base, Committee, Role
+from api.models import AuditEvent, Base, Committee, Role
 from api.services.users import create_user
 from domain.calendar import HCM, obligations, start_of_day
 from domain.contracts import (
@@ -90,6 +90,15 @@ class Factory:
     async def count(self, model: type[DeclarativeBase]) -> int:
         async with self.sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+    async def refusals(self) -> list[AuditEvent]:
+        """The refused attempts the audit log holds, oldest first."""
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "request.refused")
+                .order_by(AuditEvent.seq)
+            )
+            return list(rows.all())
 
     async def counts(self) -> dict[str, int]:
         """Rows in every table: compared before and after a request that must write nothing."""

@@ -69,8 +69,37 @@ class Year:
         probe.__name__ = f"task {key} {'/'.join(wanted)}".strip()
         return await eventually(probe)
 
+    async def open_in_workflow(self, key: str) -> None:
+        """Wait until the workflow itself holds the task open: its row is written a moment
+        before the workflow hears back from the activity, and an action in between is 409."""
+
+        async def probe() -> bool:
+            response = await self.live.client.get(
+                f"/cycles/{self.cycle['id']}", headers=self.board
+            )
+            body = response.json()
+            return body["source"] == "workflow" and any(
+                i["key"] == key and i["state"] in ("open", "overdue", "escalated")
+                for i in body["items"]
+            )
+
+        probe.__name__ = f"{key} open in the workflow"
+        await eventually(probe)
+
     async def post(self, task: dict[str, Any], action: str, body: dict[str, Any],
                    headers: dict[str, str]) -> Any:
-        return await self.live.client.post(
-            f"/tasks/{task['id']}/{action}", json=body, headers=headers
-        )
+        """Act on a task as `headers` say. Unless they carry If-Match, act as a person would:
+        read the task's ETag first, and read it again if the ladder moved it meanwhile (412)."""
+        url = f"/tasks/{task['id']}/{action}"
+        if "If-Match" in headers:
+            return await self.live.client.post(url, json=body, headers=headers)
+        current = await self.live.client.get(f"/tasks/{task['id']}", headers=self.board)
+        etag = current.headers.get("etag", '"0"')
+        for _ in range(3):
+            response = await self.live.client.post(
+                url, json=body, headers={**headers, "If-Match": etag}
+            )
+            if response.status_code != 412:
+                break
+            etag = response.headers["etag"]
+        return response

@@ -37,13 +37,13 @@ async def test_every_write_is_chained_and_the_chain_verifies(
         events = (await session.scalars(select(AuditEvent).order_by(AuditEvent.seq))).all()
         check = await verify_chain(session=session)
     assert [e.action for e in events] == [
-        "user.created", "cycle.adopted", "task.opened", "task.opened", "task.reminder",
-        "task.completed", "task.waived", "cycle.closed",
+        "user.created", "template.created", "cycle.adopted", "task.opened", "task.opened",
+        "task.reminder", "submission.stored", "task.completed", "task.waived", "cycle.closed",
     ]
-    assert [e.seq for e in events] == list(range(1, 9))
+    assert [e.seq for e in events] == list(range(1, 11))
     assert events[0].prev_hash == GENESIS
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
-    assert check.ok and check.events == 8
+    assert check.ok and check.events == 10
 
 
 async def test_hash_covers_prev_hash_and_canonical_content(factory: Factory) -> None:
@@ -82,10 +82,10 @@ async def test_verify_finds_a_forged_link(api: httpx.AsyncClient, factory: Facto
     await _busy_history(api, factory)
     async with factory.sessions() as session:
         session.add(
-            AuditEvent(seq=9, at=datetime(2025, 12, 31, tzinfo=HCM), actor="mallory",
+            AuditEvent(seq=11, at=datetime(2025, 12, 31, tzinfo=HCM), actor="mallory",
                        action="task.completed", subject="x", payload={}, prev_hash=GENESIS,
                        hash="f" * 64)
         )
         await session.commit()
         check = await verify_chain(session=session)
-    assert (check.ok, check.broken_at, check.reason) == (False, 9, "prev_hash does not link")
+    assert (check.ok, check.broken_at, check.reason) == (False, 11, "prev_hash does not link")

@@ -73,7 +73,10 @@ async def test_user_tokens_cannot_reach_internal_routes(
     assert response.status_code == 403
     no_token = await api.post("/internal/tasks/opened", content=opened().model_dump_json())
     assert no_token.status_code == 401
-    assert await factory.counts() == before
+    assert await factory.counts() == {**before, "audit_events": before["audit_events"] + 1}
+    [refused] = await factory.refusals()  # the 403 is audited; the 401 has no one to name
+    assert (refused.actor, refused.subject) == ("admin-all-1", "/internal/tasks/opened")
+    assert refused.payload["detail"] == "only the worker's service identity may call /internal/*"
 
 
 async def test_admin_creates_a_user_whose_token_works_once_shown(

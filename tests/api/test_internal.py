@@ -32,7 +32,7 @@ async def test_task_opened_records_row_notification_and_audit(
         notes = (await session.scalars(select(Notification))).all()
         assert [(n.kind, n.task_id) for n in notes] == [("task_opened", task.id)]
         actions = (await session.scalars(select(AuditEvent.action))).all()
-        assert actions == ["cycle.adopted", "task.opened"]
+        assert actions == ["template.created", "cycle.adopted", "task.opened"]
 
 
 async def test_repeat_by_natural_key_returns_the_same_id(
@@ -54,7 +54,8 @@ async def test_repeat_by_idempotency_key_returns_the_first_answer(
     first = await record(api, "tasks/opened", opened(), key="run-1/1")
     before = await factory.counts()
     again = await record(api, "tasks/opened", opened(), key="run-1/1")
-    assert again.json() == {"id": first.json()["id"], "created": False}
+    assert (again.status_code, again.json()) == (201, {"id": first.json()["id"], "created": True})
+    assert again.headers["idempotent-replayed"] == "true"
     assert await factory.counts() == before
 
 
@@ -75,9 +76,16 @@ async def test_concurrent_duplicates_record_once(api: httpx.AsyncClient, factory
     responses = await asyncio.gather(
         *(record(api, "tasks/opened", opened(), key=f"k{i % 2}") for i in range(6))
     )
-    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
-    assert {r.json()["id"] for r in responses} == {responses[0].json()["id"]}
-    assert sum(r.json()["created"] for r in responses) == 1
+    answered = [r for r in responses if r.status_code != 409]
+    busy = [r for r in responses if r.status_code == 409]  # a repeat while its key is in flight
+    assert all(r.status_code in (200, 201) for r in answered), [r.text for r in responses]
+    assert all(r.json()["type"] == "/problems/idempotency-key-in-flight" for r in busy)
+    again = await asyncio.gather(*(record(api, "tasks/opened", opened(), key=f"k{i}")
+                                   for i in range(2)))  # each key now answers what it answered
+    assert [r.headers["idempotent-replayed"] for r in again] == ["true", "true"]
+    ids = {r.json()["id"] for r in [*answered, *again]}
+    assert len(ids) == 1
+    assert sum(r.json()["created"] for r in again) == 1
     assert await factory.count(Task) == 1
     assert await factory.count(Cycle) == 1
 

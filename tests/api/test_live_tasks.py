@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 
 from sqlalchemy import select, update
@@ -127,15 +126,3 @@ async def test_workflow_refusals_become_problems(live: Live, factory: Factory) -
                               year.staff)
     assert unknown.status_code == 404
     assert unknown.json()["rejection"] == "TaskNotFound"
-
-
-async def test_two_completions_at_once_one_wins(live: Live, factory: Factory) -> None:
-    year = await Year(live, factory).start(time_scale=0.2)
-    plan = await year.task("plan")
-    other = {"Authorization": f"Bearer {await factory.token('staff', 'GR')}"}
-    first, second = await asyncio.gather(
-        year.post(plan, "complete", {"evidence": PLAN_EVIDENCE}, year.staff),
-        year.post(plan, "complete", {"evidence": PLAN_EVIDENCE}, other),
-    )
-    assert sorted([first.status_code, second.status_code]) == [200, 409]
-    assert await factory.count(Submission) == 1

@@ -18,6 +18,14 @@ async def test_unknown_route_and_method_are_problems(api: httpx.AsyncClient) -> 
         assert response.json()["status"] == status
 
 
+async def test_unknown_routes_and_methods_say_what_to_do(api: httpx.AsyncClient) -> None:
+    missing = (await api.get("/nowhere")).json()
+    assert missing["detail"] == "no route matches GET /nowhere; the routes are at /docs"
+    wrong = await api.delete("/health")
+    assert wrong.json()["detail"] == "DELETE is not allowed on /health; allowed: GET"
+    assert wrong.headers["allow"] == "GET"
+
+
 async def test_a_body_over_the_limit_is_413(settings: Settings, factory: Factory) -> None:
     admin = bearer(await factory.token("admin"))
     small = make_settings(settings.database_url, max_body_bytes=2048)

@@ -104,7 +104,7 @@ async def test_invalid_evidence_is_422_with_field_paths_and_writes_nothing(
     api: httpx.AsyncClient, factory: Factory, evidence: dict[str, Any], fields: list[str]
 ) -> None:
     ids = await _open_some(api, factory)
-    staff = bearer(await factory.token("staff", "GR"))
+    staff = {**bearer(await factory.token("staff", "GR")), "If-Match": '"1"'}
     before = await factory.counts()
     response = await api.post(
         f"/tasks/{ids['GR/plan']}/complete", json={"evidence": evidence}, headers=staff
@@ -153,8 +153,10 @@ async def test_who_may_act_on_a_task(api: httpx.AsyncClient, factory: Factory) -
     for role, committee, action, payload, expected in cases:
         token = await factory.token(role, committee)
         before["users"] += 1
-        before["audit_events"] += 1
-        response = await api.post(f"/tasks/{task}/{action}", json=payload, headers=bearer(token))
+        before["audit_events"] += 1 + (expected == 403)  # user.created, and a 403 is audited
+        response = await api.post(
+            f"/tasks/{task}/{action}", json=payload, headers={**bearer(token), "If-Match": '"1"'}
+        )
         assert response.status_code == expected, (role, committee, action, response.text)
     assert await factory.counts() == before
 
@@ -167,9 +169,11 @@ async def test_a_closed_task_is_409_before_anything_is_sent(
     staff = bearer(await factory.token("staff", "GR"))
     supervisor = bearer(await factory.token("supervisor", "UP"))
     task = ids["GR/plan"]
+    stale = {"If-Match": '"1"'}  # a closed task is 409 whatever version the caller saw
     complete = await api.post(f"/tasks/{task}/complete", json={"evidence": PLAN_EVIDENCE},
-                              headers=staff)
-    waive = await api.post(f"/tasks/{task}/waive", json={"reason": "x"}, headers=supervisor)
+                              headers={**staff, **stale})
+    waive = await api.post(f"/tasks/{task}/waive", json={"reason": "x"},
+                           headers={**supervisor, **stale})
     assert complete.status_code == waive.status_code == 409
     assert complete.json()["detail"] == f"task {task} is completed; it can no longer change"
 
@@ -209,7 +213,7 @@ async def test_temporal_down_is_503_and_nothing_is_written(
     api: httpx.AsyncClient, factory: Factory
 ) -> None:
     ids = await _open_some(api, factory)
-    staff = bearer(await factory.token("staff", "GR"))
+    staff = {**bearer(await factory.token("staff", "GR")), "If-Match": '"1"'}
     before = await factory.counts()
     response = await api.post(
         f"/tasks/{ids['GR/plan']}/complete", json={"evidence": PLAN_EVIDENCE}, headers=staff
@@ -226,7 +230,7 @@ async def test_a_task_whose_workflow_does_not_exist_is_409(
         await factory.tree()
         # A cycle year no test starts a workflow for.
         response = await record(api, "tasks/opened", opened("GR", year=2199))
-        supervisor = bearer(await factory.token("supervisor", "UP"))
+        supervisor = {**bearer(await factory.token("supervisor", "UP")), "If-Match": '"1"'}
         extend = await api.post(
             f"/tasks/{response.json()['id']}/extend",
             json={"new_due_on": date(2199, 3, 1).isoformat(), "reason": "x"}, headers=supervisor,

@@ -15,9 +15,11 @@ from domain.contracts import (
     ACTIVITY_RECORD_COMPLETION,
     ACTIVITY_RECORD_LADDER_STEP,
     ACTIVITY_RECORD_TASK_CHANGE,
+    ACTIVITY_WITHDRAW_LADDER_STEP,
     CompletionRecorded,
     CycleClosed,
     LadderStepRecorded,
+    LadderStepWithdrawn,
     Recorded,
     TaskChanged,
     TaskOpened,
@@ -57,6 +59,10 @@ class FakeBackend:
     def completions(self) -> list[CompletionRecorded]:
         return self.events(ACTIVITY_RECORD_COMPLETION, CompletionRecorded)
 
+    def withdrawals(self, key: str | None = None) -> list[LadderStepWithdrawn]:
+        steps = self.events(ACTIVITY_WITHDRAW_LADDER_STEP, LadderStepWithdrawn)
+        return [s for s in steps if key is None or s.key == key]
+
     def changes(self) -> list[TaskChanged]:
         return self.events(ACTIVITY_RECORD_TASK_CHANGE, TaskChanged)
 
@@ -86,6 +92,10 @@ class FakeBackend:
     async def record_task_change(self, event: TaskChanged) -> Recorded:
         return self._record(ACTIVITY_RECORD_TASK_CHANGE, event)
 
+    @activity.defn(name=ACTIVITY_WITHDRAW_LADDER_STEP)
+    async def withdraw_ladder_step(self, event: LadderStepWithdrawn) -> Recorded:
+        return self._record(ACTIVITY_WITHDRAW_LADDER_STEP, event)
+
     @activity.defn(name=ACTIVITY_CLOSE_CYCLE)
     async def close_cycle(self, event: CycleClosed) -> Recorded:
         return self._record(ACTIVITY_CLOSE_CYCLE, event)
@@ -96,5 +106,6 @@ class FakeBackend:
             self.record_completion,
             self.record_ladder_step,
             self.record_task_change,
+            self.withdraw_ladder_step,
             self.close_cycle,
         ]

@@ -21,9 +21,11 @@ from domain.calendar import HCM, expand_keys, start_of_day
 from domain.contracts import (
     CLOSED_STATES,
     QUERY_STATUS,
+    SIGNAL_ROSTER_CHANGED,
     UPDATE_COMPLETE,
     UPDATE_EXTEND,
     UPDATE_WAIVE,
+    CommitteeLevel,
     CompleteTask,
     CycleInput,
     CycleResult,
@@ -31,6 +33,8 @@ from domain.contracts import (
     ExtendDeadline,
     ItemState,
     ItemStatus,
+    RosterChanged,
+    RosterTally,
     WaiveTask,
 )
 from domain.template import DEFAULT_TEMPLATE, Template
@@ -184,6 +188,17 @@ class RunningCycle:
         command = ExtendDeadline(key=key, actor="supervisor", new_due_on=new_due_on, reason=reason)
         return await self.handle.execute_update(UPDATE_EXTEND, command, result_type=ItemStatus)
 
+    async def roster_changed(
+        self, *, total: int, committee_members: int = 0, change: str = "left",
+        reporter: str = "Nguyễn Văn A",
+    ) -> None:
+        """Signal what the API would after a reporter left or joined: the team that remains."""
+        team = RosterTally(total=total, committee_members=committee_members)
+        signal = RosterChanged.model_validate(
+            {"change": change, "reporter": reporter, "actor": "staff", "team": team}
+        )
+        await self.handle.signal(SIGNAL_ROSTER_CHANGED, signal)
+
     async def waive(self, key: str, *, reason: str = "merged") -> ItemStatus:
         command = WaiveTask(key=key, actor="supervisor", reason=reason)
         return await self.handle.execute_update(UPDATE_WAIVE, command, result_type=ItemStatus)
@@ -203,6 +218,7 @@ async def running_cycle(
     backend: FakeBackend | None = None,
     time_limit: float = TEST_TIMEOUT,
     max_cached_workflows: int | None = None,
+    committee_level: CommitteeLevel = CommitteeLevel.GRASSROOTS,
 ) -> AsyncIterator[RunningCycle]:
     """Start a cycle for next year on a fresh task queue, with a worker; terminate it after.
 
@@ -215,7 +231,8 @@ async def running_cycle(
         handle = await env.client.start_workflow(
             CommitteeCycle.run,
             CycleInput(
-                committee=queue, year=year, template=template, seconds_per_day=seconds_per_day
+                committee=queue, year=year, template=template, seconds_per_day=seconds_per_day,
+                committee_level=committee_level,
             ),
             id=f"cycle/{queue}/{year}",
             task_queue=queue,

@@ -52,3 +52,10 @@ def test_waits_round_up_to_whole_milliseconds() -> None:
     wait = clock.real_wait(target, real_now=STARTED)
     assert wait == timedelta(milliseconds=1)
     assert clock.calendar_at(STARTED + wait) >= target
+
+
+def test_a_scaled_calendar_left_running_stops_at_the_end_of_time_instead_of_failing() -> None:
+    clock = CalendarClock.for_cycle(year=2027, started=STARTED, seconds_per_day=0.001)
+    weeks_later = STARTED + timedelta(weeks=6)  # 3.6 billion calendar days at 0.001 s a day
+    assert clock.calendar_at(weeks_later) == datetime(9999, 12, 30, tzinfo=UTC)
+    assert clock.calendar_at(weeks_later).tzinfo is HCM

@@ -1,0 +1,164 @@
+"""A cycle's state as of any instant, rebuilt from its history alone.
+
+The items start as the template's obligations for the year, pending; then every decision the
+backend recorded (a timeline entry whose outcome is `recorded`) up to the instant is applied in
+history order, by the rules the workflow keeps: an opened task's state follows the highest rung
+it has reached; an extension moves the due date and withdraws every rung whose new instant is
+still ahead; completion and waiver close it. A replay compares this with what the workflow code
+itself derives, so the two stay honest with each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+from temporalio.client import WorkflowHistory
+
+from api.services.history.models import EntryKind, Outcome, Timeline, TimelineEntry
+from api.services.history.payloads import cycle_input
+from api.services.history.reader import timeline as read_timeline
+from domain.calendar import Obligation, ladder_for, ladder_instants, obligations
+from domain.contracts import CycleInput, ItemState, ItemStatus
+from domain.template import RUNG_ORDER, EvidenceKind, LadderStep, Rung, Stage, Template
+
+_LEVEL = {Rung.PARENT: 1, Rung.BOARD: 2}
+_CLOSED = frozenset({ItemState.COMPLETED, ItemState.WAIVED})
+
+
+class HistoricState(BaseModel):
+    workflow_id: str
+    run_id: str
+    committee: str | None
+    year: int | None
+    as_of: datetime | None = Field(description="None: as of the end of the history.")
+    status: str = Field(description="The workflow's status at that instant.")
+    last_event_id: int = Field(description="The last history event the state reflects.")
+    items: list[ItemStatus]
+
+
+@dataclass
+class _Item:
+    status: ItemStatus
+    steps: tuple[LadderStep, ...]
+    fired: set[Rung] = field(default_factory=set)
+
+    def refresh(self) -> None:
+        s = self.status
+        if s.state in _CLOSED or s.opened_at is None:
+            return
+        highest = max(self.fired, key=RUNG_ORDER.index) if self.fired else None
+        s.rung = highest
+        s.escalation_level = _LEVEL.get(highest, 0) if highest else 0
+        if highest in (None, Rung.REMINDER):
+            s.state = ItemState.OPEN
+        elif highest is Rung.OVERDUE:
+            s.state = ItemState.OVERDUE
+        else:
+            s.state = ItemState.ESCALATED
+
+    def instant(self, rung: Rung, due_on: date) -> datetime | None:
+        return dict(ladder_instants(self.steps, due_on)).get(rung)
+
+
+def _pending(template: Template, obligation: Obligation) -> _Item:
+    item = template.item(obligation.item_key)
+    return _Item(
+        status=ItemStatus(
+            key=obligation.key, item_key=obligation.item_key, occurrence=obligation.occurrence,
+            stage=item.stage, evidence=item.evidence, title_vi=item.title_vi,
+            title_en=item.title_en, state=ItemState.PENDING, opens_on=obligation.opens_on,
+            due_on=obligation.due_on, prerequisites=list(obligation.prerequisites),
+        ),
+        steps=ladder_for(template, obligation.item_key),
+    )
+
+
+class _Fold:
+    def __init__(self, template: Template | None, year: int | None) -> None:
+        self.template = template
+        self.items: dict[str, _Item] = {}
+        if template is not None and year is not None:
+            for obligation in obligations(template, year):
+                self.items[obligation.key] = _pending(template, obligation)
+
+    def _item(self, entry: TimelineEntry) -> _Item | None:
+        key = entry.key or ""
+        if key not in self.items and entry.kind is EntryKind.TASK_OPENED:
+            self.items[key] = self._added(entry)  # a task the workflow added beyond the template
+        return self.items.get(key)
+
+    def _added(self, entry: TimelineEntry) -> _Item:
+        recorded = entry.details
+        item_key = str(recorded.get("item_key", entry.key))
+        steps = self.template.ladder if self.template is not None else ()
+        if self.template is not None and any(i.key == item_key for i in self.template.items):
+            steps = ladder_for(self.template, item_key)
+        assert entry.due_on is not None and entry.key is not None
+        return _Item(
+            status=ItemStatus(
+                key=entry.key, item_key=item_key, occurrence=int(recorded.get("occurrence", 1)),
+                stage=Stage(recorded.get("stage", "roster")),
+                evidence=EvidenceKind(recorded.get("evidence", "roster")),
+                title_vi=str(recorded.get("title_vi", entry.key)),
+                title_en=str(recorded.get("title_en", entry.key)), state=ItemState.PENDING,
+                opens_on=date.fromisoformat(str(recorded.get("opens_on"))),
+                due_on=entry.due_on,
+            ),
+            steps=tuple(sorted(steps, key=lambda s: s.offset_days)),
+        )
+
+    def apply(self, entry: TimelineEntry) -> None:
+        item = self._item(entry)
+        if item is None:
+            return
+        s = item.status
+        if entry.kind is EntryKind.TASK_OPENED:
+            s.opened_at = entry.at
+        elif entry.kind is EntryKind.RUNG_REACHED and entry.rung is not None:
+            # A rung raised under a due date since moved counts only if its new instant passed.
+            instant = item.instant(entry.rung, s.due_on)
+            if entry.due_on == s.due_on or (instant and entry.at and instant <= entry.at):
+                item.fired.add(entry.rung)
+        elif entry.kind is EntryKind.RUNG_WITHDRAWN and entry.rung is not None:
+            item.fired.discard(entry.rung)
+        elif entry.kind is EntryKind.DEADLINE_EXTENDED and entry.new_due_on is not None:
+            s.due_on, s.reason, s.extensions = entry.new_due_on, entry.reason, s.extensions + 1
+            item.fired = {
+                r for r in item.fired
+                if (i := item.instant(r, s.due_on)) is not None and entry.at and i <= entry.at
+            }
+        elif entry.kind is EntryKind.TASK_COMPLETED:
+            s.state, s.closed_at, s.closed_by = ItemState.COMPLETED, entry.at, entry.actor
+            s.late = bool(entry.late)
+        elif entry.kind is EntryKind.TASK_WAIVED:
+            s.state, s.closed_at, s.closed_by = ItemState.WAIVED, entry.at, entry.actor
+            s.reason = entry.reason
+        item.refresh()
+
+
+def fold(
+    read: Timeline, cycle: CycleInput | None, *, as_of: datetime | None = None
+) -> HistoricState:
+    """The items as the recorded decisions up to `as_of` (a calendar instant) leave them."""
+    state = _Fold(cycle.template if cycle else None, cycle.year if cycle else None)
+    last_event_id, status = 0, "running"
+    for entry in read.entries:
+        if as_of is not None and entry.at is not None and entry.at > as_of:
+            continue
+        last_event_id = entry.event_id
+        if entry.kind is EntryKind.WORKFLOW_ENDED:
+            status = read.status
+        if entry.outcome is Outcome.RECORDED:
+            state.apply(entry)
+    return HistoricState(
+        workflow_id=read.workflow_id, run_id=read.run_id, committee=read.committee,
+        year=read.year, as_of=as_of, status=status, last_event_id=last_event_id,
+        items=[item.status for item in state.items.values()],
+    )
+
+
+def state_as_of(history: WorkflowHistory, as_of: datetime | None = None) -> HistoricState:
+    """The cycle's state as of the calendar instant `as_of` (None: the end of the history)."""
+    return fold(read_timeline(history), cycle_input(history), as_of=as_of)

@@ -1,0 +1,92 @@
+"""The saved histories of real cycles replay on today's code and re-derive what they recorded.
+
+A change to the workflow that would break a running cycle fails here: regenerate nothing to
+make it pass; put the change behind `workflow.patched()` (see tests/replay/README.md).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from api.services.history import EntryKind, load, timeline
+from api.services.replay import replay
+from workflows import WORKFLOWS
+
+HISTORIES = Path(__file__).parent / "histories"
+SAVED = sorted(HISTORIES.glob("*.json"))
+EXPECTED = {"on-time", "late", "late-running", "extended", "extended-before-withdrawal-patch",
+            "waived", "roster-consolidation"}
+
+
+def saved(name: str) -> WorkflowHistory:
+    return load((HISTORIES / f"{name}.json").read_text())
+
+
+def test_every_kind_of_cycle_is_saved() -> None:
+    assert {path.stem for path in SAVED} == EXPECTED
+
+
+async def test_the_replayer_replays_them_all_on_todays_code() -> None:
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for path in SAVED:
+            yield load(path.read_text())
+
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+    assert dict(results.replay_failures) == {}
+
+
+@pytest.mark.parametrize("path", SAVED, ids=[p.stem for p in SAVED])
+async def test_replay_rederives_the_recorded_outcome(path: Path) -> None:
+    report = await replay(saved(path.stem))
+    assert report.replays, report.error
+    assert report.rederived is not None and report.differences == []
+    assert report.agrees
+    expected_from = "history" if path.stem == "late-running" else "result"
+    assert report.recorded_from == expected_from
+    assert len(report.recorded) == (11 if path.stem == "roster-consolidation" else 10)
+
+
+async def test_the_patch_changes_what_an_extension_records_and_both_versions_replay() -> None:
+    before, after = saved("extended-before-withdrawal-patch"), saved("extended")
+    old, new = timeline(before), timeline(after)
+    assert [e for e in old.entries if e.kind is EntryKind.CODE_PATCHED] == []
+    assert [e.details["patch"] for e in new.entries if e.kind is EntryKind.CODE_PATCHED] == [
+        "withdraw-rungs-on-extension"
+    ]
+    assert [e.rung for e in old.entries if e.kind is EntryKind.RUNG_WITHDRAWN] == []
+    withdrawn = [e for e in new.entries if e.kind is EntryKind.RUNG_WITHDRAWN]
+    assert [(e.key, e.rung, str(e.due_on), str(e.new_due_on)) for e in withdrawn] == [
+        ("plan", r, f"{new.year}-01-31", f"{new.year}-03-15")
+        for r in ("reminder", "overdue", "parent")
+    ]
+    assert {e.actor for e in withdrawn} == {"supervisor-demo"}
+    for history in (before, after):
+        report = await replay(history)
+        assert report.agrees, report
+    assert [i.state for i in (await replay(before)).recorded] == [
+        i.state for i in (await replay(after)).recorded
+    ]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git for the old workflow code")
+async def test_the_code_before_the_patch_cannot_replay_a_patched_history() -> None:
+    from tests.replay.make_histories import LEGACY, legacy_workflows
+
+    _, revision = LEGACY["extended-before-withdrawal-patch"]
+    try:
+        old_code = legacy_workflows(revision)
+    except subprocess.CalledProcessError:
+        pytest.skip(f"this clone does not hold revision {revision}")
+    report = await replay(saved("extended"), workflows=old_code)
+    assert not report.replays and not report.agrees
+    assert report.error_type == "NondeterminismError", report.error
+    assert report.rederived is None
