@@ -27,6 +27,11 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## The reliability suite alone (faults on real processes, hostile input, database keys), with
+## the API down for the issue's full 30 s; `make test` runs it too, with a 10 s outage.
+reliability: setup
+	YEARWHEEL_RELIABILITY_API_OUTAGE=30 $(BIN)/pytest -m reliability
+
 bench: setup
 	$(BIN)/python -m bench
 

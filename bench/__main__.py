@@ -64,6 +64,12 @@ async def run_all(args: argparse.Namespace, state_dir: Path) -> Report:
     measurements: list[Measurement] = []
     failures: dict[str, str] = {}
     started_at, started = now(), time.monotonic()
+    load_before = os.getloadavg()[0]
+    if load_before > (os.cpu_count() or 1) / 2:
+        console.print(
+            f"[yellow]load average {load_before:.1f} on {os.cpu_count()} cores: other work is "
+            "running, so the figures will be noisy; an idle machine gives steadier ratios[/]"
+        )
     async with running_stack(state_dir, sizes) as bench:
         console.print(
             f"stack up in {time.monotonic() - started:.1f} s: Temporal "
@@ -94,9 +100,12 @@ async def run_all(args: argparse.Namespace, state_dir: Path) -> Report:
             console.print(f"profiles: {profiler.folder}")
     return Report(
         measurements=measurements, mode=sizes.mode,
-        machine=machine_info(
-            storage="tmpfs (/dev/shm)" if str(state_dir).startswith("/dev/shm") else "disk"
-        ),
+        machine={
+            **machine_info(
+                storage="tmpfs (/dev/shm)" if str(state_dir).startswith("/dev/shm") else "disk"
+            ),
+            "load_average_1m_before": round(load_before, 2),
+        },
         started_at=started_at, wall_seconds=time.monotonic() - started, failures=failures,
     )
 

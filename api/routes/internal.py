@@ -146,7 +146,7 @@ async def cycle_closed(
 @router.post(
     "/years/{year}/cycles",
     response_model=YearCyclesStarted,
-    responses=problem_responses(401, 403, 422, 503),
+    responses=problem_responses(401, 403, 409, 422, 503),
 )
 async def year_cycles(
     session: SessionDep, sessions: SessionsDep, settings: SettingsDep, client: TemporalDep,

@@ -68,7 +68,7 @@ async def list_users(
 @router.post(
     "/users/{user_id}/revoke",
     response_model=UserPublic,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def revoke_user(
     user_id: Annotated[int, Path(ge=1)],

@@ -7,6 +7,7 @@ run. A cell that must succeed on a task takes a fresh one from a pool; a refused
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,7 @@ from api.models import IdempotencyKey, Role, User
 from api.services.access import Principal
 from api.services.idempotency import stored_key
 from domain.calendar import HCM
+from domain.contracts import TaskOpened
 from domain.template import EvidenceKind, Rung
 from tests.api.conftest import _terminate_cycles, _years, fresh_database, make_settings, served
 from tests.api.factories import (
@@ -155,12 +157,14 @@ async def _start_cycles(world: World) -> None:
     )
     assert started.status_code == 200 and started.json()["started"] == 5, started.text
     extra = [("GR", next(_years)) for _ in range(3)] + [("GR3", next(_years)) for _ in range(2)]
-    for committee, year in extra:
-        response = await world.client.post(
+    responses = await asyncio.gather(*(
+        world.client.post(
             "/cycles", json={"committee": committee, "year": year, "time_scale": FROZEN},
             headers=admin,
         )
-        assert response.status_code == 201, response.text
+        for committee, year in extra
+    ))
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses]
     wanted = 3 * (5 + len(extra))
 
     async def all_open() -> list[dict[str, Any]] | None:
@@ -174,8 +178,10 @@ async def _start_cycles(world: World) -> None:
     everything = (await world.client.get(
         "/cycles", params={"limit": 500}, headers=admin
     )).json()["items"]
-    for cycle in everything:  # a row is written a moment before its workflow holds it open
-        await eventually(_workflow_holds_open(world, cycle["id"]), within=30)
+    # A row is written a moment before its workflow holds the task open.
+    await asyncio.gather(*(
+        eventually(_workflow_holds_open(world, cycle["id"]), within=30) for cycle in everything
+    ))
     cycles = [c for c in everything if c["year"] == world.year]
     for place, code in COMMITTEE.items():
         world.cycles[place] = next(c["id"] for c in cycles if c["committee"] == code)
@@ -267,11 +273,19 @@ def _action(action: str) -> Builder:
     return build
 
 
+def scratch_task(n: int) -> TaskOpened:
+    """The opening of scratch task `matrix-{n}`, recorded where no workflow runs: a key and an
+    occurrence no other task of the scratch cycle has (both are unique per cycle)."""
+    return opened(SCRATCH, "plan", year=SCRATCH_YEAR).model_copy(
+        update={"key": f"matrix-{n}", "occurrence": 1000 + n}
+    )
+
+
 def _internal(path: str) -> Builder:
     async def build(world: World, role: str, place: str, succeeds: bool) -> Call:
         n = next(world.serial)
         key, year = f"matrix-{n}", SCRATCH_YEAR
-        first = opened(SCRATCH, "plan", year=year).model_copy(update={"key": key})
+        first = scratch_task(n)
         if path == "cycles/closed":
             year = 2100 + n  # a cycle of its own, to close
             first = opened(SCRATCH, "plan", year=year)

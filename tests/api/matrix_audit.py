@@ -8,8 +8,8 @@ from datetime import date, datetime
 from domain.calendar import HCM
 from domain.contracts import LadderStepWithdrawn, cycle_workflow_id
 from domain.template import Rung
-from tests.api.factories import ladder, opened, record
-from tests.api.matrix import SCRATCH, SCRATCH_YEAR, Builder, Call, World
+from tests.api.factories import ladder, record
+from tests.api.matrix import SCRATCH, SCRATCH_YEAR, Builder, Call, World, scratch_task
 
 
 def _of_cycle(method: str, what: str) -> Builder:
@@ -25,8 +25,8 @@ async def _verify(world: World, role: str, place: str, succeeds: bool) -> Call:
 
 async def _withdrawn(world: World, role: str, place: str, succeeds: bool) -> Call:
     """A task whose reminder was raised, and the extension's withdrawal of it."""
-    key, due = f"matrix-{next(world.serial)}", date(SCRATCH_YEAR, 1, 31)
-    first = opened(SCRATCH, "plan", year=SCRATCH_YEAR).model_copy(update={"key": key})
+    first = scratch_task(next(world.serial))
+    key, due = first.key, date(SCRATCH_YEAR, 1, 31)
     for path, event in (("tasks/opened", first),
                         ("ladder", ladder(SCRATCH, key, Rung.REMINDER, due_on=due,
                                           year=SCRATCH_YEAR))):

@@ -7,12 +7,14 @@ committee has no parent, a task opens on its day); those are 4xx problems by des
 
 The stack holds a committee tree and a running rehearsal cycle, so ids the fuzzer tries hit
 real tasks and cycles now and then. The number of examples per operation is bounded
-(FUZZ_EXAMPLES), and each example is sent once per role.
+(FUZZ_EXAMPLES; schemathesis adds its own boundary cases), and the examples take turns with
+the six roles' tokens, so each operation is tried by every role.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,6 +37,8 @@ pytestmark = pytest.mark.reliability
 
 FUZZ_EXAMPLES = int(os.environ.get("YEARWHEEL_FUZZ_EXAMPLES", "6"))
 PROBLEM = "application/problem+json"
+ROLES = ("staff", "supervisor", "board", "auditor", "admin", "service")
+_turns = itertools.count()
 
 
 @dataclass
@@ -78,12 +82,12 @@ schema = schemathesis.openapi.from_dict(
 def test_hostile_requests_get_no_5xx_and_every_error_is_a_problem(
     case: Case, target: Target
 ) -> None:
-    for role, token in target.tokens.items():
-        response = case.call_and_validate(
-            base_url=target.url, headers={"Authorization": f"Bearer {token}"}, timeout=60,
-            excluded_checks=[positive_data_acceptance],
-        )
-        _assert_problem(response, role)
+    role = ROLES[next(_turns) % len(ROLES)]  # each example as the next role in turn
+    response = case.call_and_validate(
+        base_url=target.url, headers={"Authorization": f"Bearer {target.tokens[role]}"},
+        timeout=60, excluded_checks=[positive_data_acceptance],
+    )
+    _assert_problem(response, role)
 
 
 def _assert_problem(response: Response, role: str) -> None:
