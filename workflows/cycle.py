@@ -64,6 +64,9 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # An extension tells the backend which reached rungs it takes back (one activity per rung).
 PATCH_WITHDRAW_RUNGS = "withdraw-rungs-on-extension"
+# A change waits for a rung being recorded, so the backend never hears of a rung after the
+# completion, extension or waiver that should have settled it.
+PATCH_RUNG_BEFORE_CHANGE = "rung-recorded-before-change"
 # Unlimited attempts: a 4xx comes back from the activity as non-retryable, anything else passes.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -194,13 +197,17 @@ class CommitteeCycle:
                 continue
             assert item.opened_at is not None
             # `at` is when the rung fell due for this task, not when the backend heard of it.
-            await self._record(
-                ACTIVITY_RECORD_LADDER_STEP,
-                LadderStepRecorded(
-                    workflow_id=self._workflow_id, key=item.key, rung=rung,
-                    due_on=item.due_on, at=max(instant, item.opened_at),
-                ),
-            )
+            item.recording_rung = True
+            try:
+                await self._record(
+                    ACTIVITY_RECORD_LADDER_STEP,
+                    LadderStepRecorded(
+                        workflow_id=self._workflow_id, key=item.key, rung=rung,
+                        due_on=item.due_on, at=max(instant, item.opened_at),
+                    ),
+                )
+            finally:
+                item.recording_rung = False
             item.rung_recorded(rung, plan_version=version, calendar_now=self._calendar_now())
 
     async def _wait_until(self, instant: datetime, condition: Callable[[], bool]) -> bool:
@@ -317,6 +324,8 @@ class CommitteeCycle:
     async def _record_change(self, item: CycleItem, *steps: tuple[str, BaseModel]) -> None:
         """Record a claimed change, step by step; release the claim whatever happens."""
         try:
+            if workflow.patched(PATCH_RUNG_BEFORE_CHANGE):
+                await workflow.wait_condition(lambda: not item.recording_rung)
             for activity, event in steps:
                 await self._record(activity, event)
         except ActivityError as error:

@@ -32,6 +32,7 @@ class CycleItem:
     plan_version: int = 0
     change_in_flight: Change | None = None
     opening: bool = False
+    recording_rung: bool = False
     opened_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -34,6 +35,22 @@ class FakeBackend:
     def __init__(self) -> None:
         self.calls: list[tuple[str, BaseModel]] = []
         self._failures: dict[str, list[ApplicationError]] = {}
+        self._gates: dict[str, asyncio.Event] = {}
+        self.held: dict[str, asyncio.Event] = {}
+
+    def hold(self, activity_name: str) -> None:
+        """Keep calls of one activity running until `release`; `held[name]` is set once one is."""
+        self._gates[activity_name] = asyncio.Event()
+        self.held[activity_name] = asyncio.Event()
+
+    def release(self, activity_name: str) -> None:
+        self._gates.pop(activity_name).set()
+
+    async def _pass_gate(self, activity_name: str) -> None:
+        gate = self._gates.get(activity_name)
+        if gate is not None:
+            self.held[activity_name].set()
+            await gate.wait()
 
     def fail_next(self, activity_name: str, *, times: int = 1, retryable: bool = False) -> None:
         """Fail the next `times` calls like the backend's 4xx (non-retryable) or 5xx."""
@@ -86,6 +103,7 @@ class FakeBackend:
 
     @activity.defn(name=ACTIVITY_RECORD_LADDER_STEP)
     async def record_ladder_step(self, event: LadderStepRecorded) -> Recorded:
+        await self._pass_gate(ACTIVITY_RECORD_LADDER_STEP)
         return self._record(ACTIVITY_RECORD_LADDER_STEP, event)
 
     @activity.defn(name=ACTIVITY_RECORD_TASK_CHANGE)

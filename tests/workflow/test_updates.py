@@ -13,7 +13,11 @@ from temporalio.testing import WorkflowEnvironment
 from domain.contracts import (
     ACTIVITY_OPEN_TASK,
     ACTIVITY_RECORD_COMPLETION,
+    ACTIVITY_RECORD_LADDER_STEP,
+    ACTIVITY_RECORD_TASK_CHANGE,
     UPDATE_COMPLETE,
+    UPDATE_EXTEND,
+    UPDATE_WAIVE,
     CompleteTask,
     ExtendDeadline,
     ItemState,
@@ -210,3 +214,45 @@ async def test_a_refused_opening_fails_the_cycle_visibly(
             await cycle.handle.result()
         cause = caught.value.cause
         assert isinstance(cause, ApplicationError) and cause.type == "RecordingRefused"
+
+
+@pytest.mark.parametrize("change", ["complete", "extend", "waive"])
+async def test_a_change_waits_for_the_rung_being_recorded(
+    time_skipping_env: WorkflowEnvironment, change: str
+) -> None:
+    """The backend must never hear of a rung after the change that settles it."""
+    async with running_cycle(time_skipping_env) as cycle:
+        y = cycle.year
+        await cycle.advance_to(day(y, 1, 2))
+        await cycle.wait_for_item("plan", lambda i: i.state is ItemState.OPEN)
+        cycle.backend.hold(ACTIVITY_RECORD_LADDER_STEP)
+        # A held activity stops time skipping, so the clock moves on only after the release.
+        advancing = asyncio.create_task(cycle.advance_to(day(y, 1, 25, hour=1)))
+        await asyncio.wait_for(cycle.backend.held[ACTIVITY_RECORD_LADDER_STEP].wait(), 10)
+
+        if change == "complete":
+            command: object = cycle.complete_command("plan")
+            name = UPDATE_COMPLETE
+        elif change == "extend":
+            command = ExtendDeadline(
+                key="plan", actor="supervisor", new_due_on=date(y, 3, 31), reason="flood"
+            )
+            name = UPDATE_EXTEND
+        else:
+            command = WaiveTask(key="plan", actor="supervisor", reason="merged")
+            name = UPDATE_WAIVE
+        update = await cycle.handle.start_update(
+            name, command, wait_for_stage=WorkflowUpdateStage.ACCEPTED, result_type=ItemStatus
+        )
+        # Room for a change that did not wait to reach the backend first (it must not).
+        await asyncio.sleep(0.5)
+        cycle.backend.release(ACTIVITY_RECORD_LADDER_STEP)
+        await update.result()
+        await advancing
+
+        names = [n for n, event in cycle.backend.calls if getattr(event, "key", "") == "plan"]
+        settled = next(
+            i for i, n in enumerate(names)
+            if n in (ACTIVITY_RECORD_COMPLETION, ACTIVITY_RECORD_TASK_CHANGE)
+        )
+        assert names.index(ACTIVITY_RECORD_LADDER_STEP) < settled, names
