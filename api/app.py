@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from api import problems, refusals
 from api.db import make_engine, make_sessions
+from api.metrics import install_metrics
 from api.routes import (
     audit,
     committees,
@@ -92,4 +93,5 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         app.include_router(module.router)
     app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    install_metrics(app)  # outermost: every answer is counted, refusals and 413s too
     return app

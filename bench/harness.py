@@ -58,6 +58,7 @@ class Bench:
     sizes: Sizes
     # Filled by one benchmark for another: a full cycle's history (progression -> replay).
     histories: dict[str, WorkflowHistory] = field(default_factory=dict)
+    cycle_histories: list[WorkflowHistory] = field(default_factory=list)
     _committees: set[str] = field(default_factory=set)
     _users: dict[str, str] = field(default_factory=dict)
 

@@ -193,6 +193,7 @@ async def run(bench: Bench) -> list[Measurement]:
     counts = [histories.count_actions(h) for h in cycle_histories]
     actions = sum(c.total for c in counts)
     bench.histories["full_cycle"] = max(cycle_histories, key=lambda h: len(h.events))
+    bench.cycle_histories = cycle_histories
     shapes = [await shape_of(bench, h) for h in cycle_histories]
     bare_total = sum(bare_actions(shape) for shape in shapes)
     if bare_total != actions:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -67,3 +69,33 @@ def database_params() -> list[object]:
             ),
         ),
     ]
+
+
+def detached_children() -> set[int]:
+    """Live children of this process that lead their own process group: what ProcessGroup
+    starts (start_new_session) for multi-process tests. Exited, unreaped ones do not count."""
+    me, found = os.getpid(), set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, ppid, pgrp = fields[0], int(fields[1]), int(fields[2])
+        if ppid == me and pgrp == int(entry) and state != "Z":
+            found.add(int(entry))
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Every multi-process test stops what it started: the session fails on a leftover."""
+    before = detached_children()
+    yield
+    left = detached_children() - before
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    assert not left, f"processes left running by the tests (now killed): {sorted(left)}"

@@ -85,6 +85,35 @@ def schedule() -> None:
     typer.echo(f"schedule {schedule_id}: 1 January 00:00 Asia/Ho_Chi_Minh, overlap ALLOW_ALL")
 
 
+@app.command("start-year")
+def start_year_command(
+    year: Annotated[int, typer.Argument(help="The cycle year.")],
+    token: Annotated[
+        str, typer.Option(envvar="YEARWHEEL_TOKEN", help="A board or admin bearer token.")
+    ],
+    api_url: Annotated[
+        str, typer.Option(envvar="YEARWHEEL_API_URL", help="The API's base URL.")
+    ] = "http://127.0.0.1:8000",
+    time_scale: Annotated[
+        float | None, typer.Option(help="Seconds per calendar day, for rehearsals.")
+    ] = None,
+) -> None:
+    """Start every active committee's cycle for a year through the API, with a progress bar."""
+    from yearwheel.bulk import BulkStartError, start_year
+
+    try:
+        result = start_year(api_url, token, year, time_scale, progress=True)
+    except BulkStartError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"{year}: {result.started} started, {result.existing} already running, "
+        f"{result.failed} failed"
+    )
+    if result.failed:
+        raise typer.Exit(1)
+
+
 @user_app.command("create")
 def user_create(
     name: Annotated[str, typer.Option(help="Who the user is.")],

@@ -311,6 +311,7 @@ async def _internal_year(world: World, role: str, place: str, succeeds: bool) ->
 
 BUILDERS: dict[str, Builder] = {
     "GET /health": _static("GET", "/health"),
+    "GET /metrics": _static("GET", "/metrics"),
     "GET /openapi.json": _static("GET", "/openapi.json"),
     "GET /docs": _static("GET", "/docs"),
     "GET /docs/oauth2-redirect": _static("GET", "/docs/oauth2-redirect"),

@@ -85,7 +85,9 @@ async def test_detail_falls_back_to_rows_when_the_workflow_cannot_answer(
     await record(api, "tasks/opened", opened("GR", "review"))
     await record(api, "ladder", ladder("GR", "review", rung=Rung.PARENT))
     await record(api, "tasks/completed", completion("GR", "plan", late=True))
-    extra = opened("GR", "review").model_copy(update={"key": "consolidate-1"})
+    extra = opened("GR", "review").model_copy(
+        update={"key": "consolidate-1", "item_key": "consolidate"}
+    )
     await record(api, "tasks/opened", extra)  # a task beyond the template
     staff = bearer(await factory.token("staff", "GR"))
     listed = (await api.get("/cycles", headers=staff)).json()

@@ -119,7 +119,9 @@ async def test_workflow_refusals_become_problems(live: Live, factory: Factory) -
     assert stale.status_code == 409
     assert stale.json()["rejection"] == "TaskNotOpen"
 
-    ghost_event = opened("GR", "plan", year=year.year).model_copy(update={"key": "ghost"})
+    ghost_event = opened("GR", "plan", year=year.year).model_copy(
+        update={"key": "ghost", "occurrence": 99}  # (cycle, item, occurrence) is unique too
+    )
     assert ghost_event.workflow_id == cycle_workflow_id("GR", year.year)
     ghost = (await record(live.client, "tasks/opened", ghost_event)).json()
     unknown = await year.post({"id": ghost["id"]}, "complete", {"evidence": PLAN_EVIDENCE},

@@ -48,6 +48,7 @@ AUDITS = people(staff=(403, 404), supervisor=(403, 404), board=200, auditor=200,
 
 EXPECTED: dict[str, dict[str, Status]] = {
     "GET /health": OPEN,
+    "GET /metrics": OPEN,
     "GET /openapi.json": OPEN,
     "GET /docs": OPEN,
     "GET /docs/oauth2-redirect": OPEN,

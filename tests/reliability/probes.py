@@ -1,17 +1,14 @@
-"""Watching a faulted run: conditions to wait on, pending activities, the history's attempts, and
-a SQLite write lock that holds the backend's recordings in flight.
+"""Watching a faulted run: pending activities, the history's attempts, rows recorded, and a
+SQLite write lock that holds the backend's recordings in flight.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import EventType, PendingActivityState
@@ -19,21 +16,6 @@ from temporalio.client import Client
 
 from api.db import make_engine, make_sessions
 from api.models import Cycle, Escalation, Submission, Task, TaskChange
-
-T = TypeVar("T")
-
-
-async def until(
-    probe: Callable[[], Awaitable[T | None]], *, within: float = 120.0, what: str = "condition"
-) -> T:
-    """The probe's first truthy answer, polled every 0.1 s; fails after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} did not hold within {within} s"
-        await asyncio.sleep(0.1)
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ from api.models import (
 from api.services.audit import verify_chain
 from domain.contracts import CycleResult
 from domain.template import EvidenceKind, MonthDay, Stage, Template, TemplateItem
-from tests.reliability.probes import rows, until
+from tests.api.support import eventually
+from tests.reliability.probes import rows
 from yearwheel.demo import evidence_for
 from yearwheel.users import create_user_with_token
 
@@ -186,17 +187,15 @@ async def prepare(api_url: str, database_url: str) -> People:
 @dataclass
 class Staff:
     """The committee's staff and supervisor, acting on each task by its kind until the cycle
-    closes. Every answer is kept: faults show up as refusals and connection errors here."""
+    closes. Every error answer is kept: faults show up here as problems and refused
+    connections, and an error that is not problem+json as a failure of its own."""
 
     api_url: str
     people: People
     cycle_id: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
     problems: list[dict[str, Any]] = field(default_factory=list)
     non_problem_errors: list[str] = field(default_factory=list)
     connection_errors: int = 0
-    actions: Counter[str] = field(default_factory=Counter)
-    paused: asyncio.Event = field(default_factory=asyncio.Event)
     closed_at: float | None = None
 
     async def start_cycle(self) -> dict[str, Any]:
@@ -216,11 +215,10 @@ class Staff:
         async with httpx.AsyncClient(base_url=self.api_url, timeout=90) as client:
             while True:
                 assert time.monotonic() < deadline, f"the cycle did not close within {within} s"
-                if not self.paused.is_set():
-                    with contextlib.suppress(httpx.TransportError):
-                        if await self._round(client):
-                            self.closed_at = time.monotonic()
-                            return
+                with contextlib.suppress(httpx.TransportError):
+                    if await self._round(client):
+                        self.closed_at = time.monotonic()
+                        return
                 await asyncio.sleep(0.1)
 
     async def _round(self, client: httpx.AsyncClient) -> bool:
@@ -232,7 +230,7 @@ class Staff:
                                 params={"committee": COMMITTEE, "limit": 100})
         for task in tasks["items"] if tasks else []:
             kind = PLAN[task["key"]]
-            if task["state"] in ("completed", "waived") or self.paused.is_set():
+            if task["state"] in ("completed", "waived"):
                 continue
             if kind is Kind.LATE and task["rung"] != "board":
                 continue
@@ -256,7 +254,6 @@ class Staff:
             path, body = "complete", {"evidence": evidence}
         response = await client.post(f"/tasks/{task['id']}/{path}", json=body, headers=headers)
         self._keep(response)
-        self.actions[f"{path} {response.status_code}"] += 1
         return response.status_code
 
     async def _get(self, client: httpx.AsyncClient, url: str, token: str,
@@ -270,7 +267,6 @@ class Staff:
         return dict(response.json()) if response.status_code == 200 else None
 
     def _keep(self, response: httpx.Response) -> None:
-        self.statuses[response.status_code] += 1
         if response.status_code < 400:
             return
         if response.headers.get("content-type") != "application/problem+json":
@@ -372,12 +368,14 @@ class Run:
 
 @contextlib.asynccontextmanager
 async def rehearsal(api_url: str, database_url: str) -> AsyncIterator[Run]:
-    """Prepare the stack, start the cycle, and let the staff act until it closes."""
+    """Prepare the stack, start the cycle, and let the staff act until it closes; on the way
+    out, every error the staff got must have been problem+json."""
     staff = Staff(api_url, await prepare(api_url, database_url))
     cycle = await staff.start_cycle()
     run = Run(staff=staff, cycle=cycle, acting=asyncio.create_task(staff.run()))
     try:
         yield run
+        assert staff.non_problem_errors == [], "every error answer must be problem+json"
     finally:
         run.acting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -401,7 +399,7 @@ def assert_same_as(
 async def mid_cycle(database_url: str) -> None:
     """Wait until the cycle is under way: the plan has had its reminder."""
 
-    async def reminded() -> int:
+    async def the_plans_reminder() -> int:
         return await rows(database_url, task_key="plan", rung="reminder")
 
-    await until(reminded, what="the plan's reminder")
+    await eventually(the_plans_reminder, within=120, interval=0.1)

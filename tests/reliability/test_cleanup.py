@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import detached_children
 from tests.reliability.rig import (
     LeftBehind,
     Rig,
@@ -51,3 +52,10 @@ def test_the_check_names_a_process_that_outlived_its_group(tmp_path: Path) -> No
         rig.close(grace=1.0)
     lost.wait(timeout=10)  # the check killed it; reap it
     assert not group_alive(lost.pid) and not listening(port)
+
+
+def test_the_session_check_sees_what_a_process_group_starts(tmp_path: Path) -> None:
+    with ProcessGroup(tmp_path) as group:
+        started = group.start("sleeper", ["sleep", "60"])
+        assert started.pid in detached_children()
+    assert started.pid not in detached_children()

@@ -37,6 +37,8 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 # history name -> (story, git revision whose workflows/cycle.py records it)
 LEGACY: dict[str, tuple[str, str]] = {
     "extended-before-withdrawal-patch": ("extended", "fe8719a"),
+    # Saved before the rung-recorded-before-change patch (recorded with the code before it).
+    "late-before-rung-patch": ("late", "a5e5e16"),
 }
 
 

@@ -23,7 +23,7 @@ from workflows import WORKFLOWS
 HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))
 EXPECTED = {"on-time", "late", "late-running", "extended", "extended-before-withdrawal-patch",
-            "waived", "roster-consolidation"}
+            "waived", "roster-consolidation", "late-before-rung-patch"}
 
 
 def saved(name: str) -> WorkflowHistory:
