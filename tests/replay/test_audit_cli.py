@@ -25,7 +25,9 @@ def _env(system: Stand) -> dict[str, str]:
 
 async def _run(*args: str, env: dict[str, str] | None = None) -> Result:
     """The command as typed, on a thread of its own: it runs its own event loop."""
-    return await asyncio.to_thread(CliRunner().invoke, app, ["audit", *args], env=env)
+    # Wide enough that the failures table never folds a history's path across lines.
+    wide = {"COLUMNS": "400", **(env or {})}
+    return await asyncio.to_thread(CliRunner().invoke, app, ["audit", *args], env=wide)
 
 
 async def test_export_replay_and_verify_through_the_api(system: Stand, tmp_path: Path) -> None:
