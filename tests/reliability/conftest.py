@@ -16,6 +16,7 @@ from tests.reliability.rehearsal import Recorded, recorded, rehearsal
 from tests.reliability.rig import running_stack
 
 FIGURES: list[tuple[str, str, str]] = []
+Figure = Callable[[str, object], None]  # the `figure` fixture: record(what, value)
 
 # How long the API stays down in its outage test: the issue's 30 s under `make reliability`
 # (the Makefile sets it), 10 s otherwise, so `make test` stays short.
@@ -31,7 +32,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture
-def figure(request: pytest.FixtureRequest) -> Callable[[str, object], None]:
+def figure(request: pytest.FixtureRequest) -> Figure:
     """Record a measured figure under the test's name."""
 
     def record(what: str, value: object) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from api.problems import is_database_down
 from tests.api.conftest import fresh_database
 from tests.api.support import eventually
 from tests.conftest import POSTGRES_URL
+from tests.reliability.conftest import Figure
 from tests.reliability.probes import (
     Pending,
     pending_activities,
@@ -49,7 +49,6 @@ from tests.reliability.rig import free_port, proxy_argv, running_stack
 
 pytestmark = pytest.mark.reliability
 
-Figure = Callable[[str, object], None]
 DATABASE_DOWN_SECONDS = 5.0
 
 

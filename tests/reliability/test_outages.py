@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from api.db import make_engine, make_sessions
 from api.models import Escalation, Task
 from domain.calendar import HCM
 from tests.api.support import eventually
-from tests.reliability.conftest import API_OUTAGE_SECONDS
+from tests.reliability.conftest import API_OUTAGE_SECONDS, Figure
 from tests.reliability.probes import Pending, pending_activities, recordings
 from tests.reliability.rehearsal import (
     SECONDS_PER_DAY,
@@ -34,7 +33,6 @@ from tests.reliability.rig import running_stack
 
 pytestmark = pytest.mark.reliability
 
-Figure = Callable[[str, object], None]
 TEMPORAL_DOWN_SECONDS = 5.0  # 50 calendar days at 0.1 s a day
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.api.support import eventually
+from tests.reliability.conftest import Figure
 from tests.reliability.probes import (
     Pending,
     activity_attempts,
@@ -36,7 +36,6 @@ from tests.reliability.rig import Rig, running_stack, worker_identity
 
 pytestmark = pytest.mark.reliability
 
-Figure = Callable[[str, object], None]
 
 
 async def hold_an_activity(rig: Rig, run: Run) -> list[Pending]:
