@@ -6,9 +6,11 @@ activities record the outcome through /internal/*. The route returns the item's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from pydantic import BaseModel
 
 from api.deps import CurrentUser, IdempotencyDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problem_responses
@@ -118,21 +120,13 @@ async def extend_task(
     if_match: IfMatch = None,
 ) -> ItemStatus:
     """Move an open task's due date later, with a reason (supervisor, board, admin)."""
-    task = await tasks.get_public(
-        session=session, principal=user, task_id=task_id, action=Action.EXTEND
+    return await _supervise(
+        task_id, session=session, settings=settings, client=client, user=user, idem=idem,
+        if_match=if_match, action=Action.EXTEND, update=UPDATE_EXTEND,
+        command=lambda key: ExtendDeadline(
+            key=key, actor=user.name, new_due_on=data.new_due_on, reason=data.reason
+        ),
     )
-    await session.commit()
-    checked = tasks.require_if_match(task=task, if_match=if_match)
-    tasks.check_open(task=task, if_match=checked)
-    command = ExtendDeadline(
-        key=task.key, actor=user.name, new_due_on=data.new_due_on, reason=data.reason
-    )
-    result = await send_update(
-        client=client, workflow_id=task.workflow_id, update=UPDATE_EXTEND, command=command,
-        update_id=f"extend/{idem.reference()}", wait_seconds=settings.update_timeout_seconds,
-    )
-    await idem.remember(status=200, body=result)
-    return result
 
 
 @router.post("/tasks/{task_id}/waive", response_model=ItemStatus, responses=ACTION_ERRORS)
@@ -147,16 +141,27 @@ async def waive_task(
     if_match: IfMatch = None,
 ) -> ItemStatus:
     """Waive an open task, with a reason (supervisor, board, admin)."""
-    task = await tasks.get_public(
-        session=session, principal=user, task_id=task_id, action=Action.WAIVE
+    return await _supervise(
+        task_id, session=session, settings=settings, client=client, user=user, idem=idem,
+        if_match=if_match, action=Action.WAIVE, update=UPDATE_WAIVE,
+        command=lambda key: WaiveTask(key=key, actor=user.name, reason=data.reason),
     )
+
+
+async def _supervise(
+    task_id: int, *, session: SessionDep, settings: SettingsDep, client: TemporalDep,
+    user: CurrentUser, idem: IdempotencyDep, if_match: str | None, action: Action,
+    update: str, command: Callable[[str], BaseModel],
+) -> ItemStatus:
+    """A supervisor's change to an open task: reach, If-Match, then the workflow update."""
+    task = await tasks.get_public(session=session, principal=user, task_id=task_id, action=action)
     await session.commit()
     checked = tasks.require_if_match(task=task, if_match=if_match)
     tasks.check_open(task=task, if_match=checked)
-    command = WaiveTask(key=task.key, actor=user.name, reason=data.reason)
     result = await send_update(
-        client=client, workflow_id=task.workflow_id, update=UPDATE_WAIVE, command=command,
-        update_id=f"waive/{idem.reference()}", wait_seconds=settings.update_timeout_seconds,
+        client=client, workflow_id=task.workflow_id, update=update, command=command(task.key),
+        update_id=f"{action.value}/{idem.reference()}",
+        wait_seconds=settings.update_timeout_seconds,
     )
     await idem.remember(status=200, body=result)
     return result
