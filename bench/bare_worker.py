@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from bench.bare import BARE_ACTIVITIES, BARE_TASK_QUEUE, BARE_WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 
 async def main() -> None:
@@ -29,6 +30,7 @@ async def main() -> None:
         task_queue=os.environ.get("BENCH_BARE_TASK_QUEUE", BARE_TASK_QUEUE),
         workflows=BARE_WORKFLOWS,
         activities=BARE_ACTIVITIES,
+        workflow_runner=workflow_runner("bench"),
         max_cached_workflows=int(os.environ.get("YEARWHEEL_MAX_CACHED_WORKFLOWS", "1000")),
         max_concurrent_activities=int(os.environ.get("YEARWHEEL_MAX_CONCURRENT_ACTIVITIES", "100")),
     )

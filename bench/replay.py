@@ -23,6 +23,7 @@ from bench.harness import Bench, gather_limited
 from bench.report import Goal, Measurement
 from bench.stats import median
 from workflows import WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 EVENTS_PER_STEP = 6  # scheduled, started, completed + a workflow task's three
 
@@ -78,10 +79,14 @@ async def run(bench: Bench) -> list[Measurement]:
     bare_events = sum(len(h.events) for h in bare_items)
     repeats = max(1, bench.sizes.replay_repeats // 4)
     ours_cold, ours = await _timed(
-        Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter), items, repeats
+        Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+                 workflow_runner=workflow_runner()),
+        items, repeats
     )
     bare_cold, bare = await _timed(
-        Replayer(workflows=[BareSteps], data_converter=pydantic_data_converter), bare_items,
+        Replayer(workflows=[BareSteps], data_converter=pydantic_data_converter,
+                 workflow_runner=workflow_runner("bench")),
+        bare_items,
         repeats,
     )
     return [

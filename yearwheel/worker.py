@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities import BackendActivities
 from api.temporal import connect_temporal
 from workflows import WORKFLOWS
+from workflows.sandbox import workflow_runner
 from yearwheel.settings import WorkerSettings
 
 
@@ -35,6 +36,7 @@ def build_worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=workflow_runner(),
         activities=backend.all(),
         max_cached_workflows=settings.max_cached_workflows,
         max_concurrent_activities=settings.max_concurrent_activities,

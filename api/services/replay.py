@@ -37,6 +37,7 @@ from api.services.history.state import fold
 from domain.contracts import CycleResult, CycleStatus, ItemState, ItemStatus
 from domain.template import Rung
 from workflows import WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 # Replays run on these threads; a Replayer's own default pool is never shut down.
 _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="replay")
@@ -160,6 +161,7 @@ async def replay(
     seen = _Seen()
     replayer = Replayer(
         workflows=workflows or WORKFLOWS, data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
         interceptors=[_Watch(seen)], workflow_task_executor=_EXECUTOR,
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

@@ -32,6 +32,7 @@ from api.settings import Settings
 from tests.api.factories import SERVICE_TOKEN, Factory
 from tests.conftest import POSTGRES_URL, database_params, free_port, unique_queue
 from workflows import CommitteeCycle
+from workflows.sandbox import workflow_runner
 
 UNREACHABLE_TEMPORAL = "127.0.0.1:1"
 _years = itertools.count(2030)
@@ -177,7 +178,7 @@ async def live(
         backend = BackendActivities(api_url=url, service_token=SERVICE_TOKEN)
         worker = Worker(
             temporal, task_queue=settings.task_queue, workflows=[CommitteeCycle],
-            activities=backend.all(),
+            activities=backend.all(), workflow_runner=workflow_runner(),
         )
         try:
             async with worker, httpx.AsyncClient(base_url=url, timeout=30) as client:

@@ -46,6 +46,7 @@ from tests.api.support import eventually
 from tests.conftest import unique_queue
 from tests.domain.samples import EVIDENCE
 from workflows import CommitteeCycle
+from workflows.sandbox import workflow_runner
 
 ROLES = ("staff", "supervisor", "board", "auditor", "admin", "service", "anonymous")
 PLACES = ("inside", "outside")
@@ -135,6 +136,7 @@ async def build_world(
                 worker = Worker(
                     dev_env.client, task_queue=settings.task_queue,
                     workflows=[CommitteeCycle], activities=backend.all(),
+                    workflow_runner=workflow_runner(),
                 )
                 async with worker, httpx.AsyncClient(base_url=api_url, timeout=30) as client:
                     world = World(client=client, sessions=sessions, factory=factory,

@@ -31,6 +31,7 @@ from tests.api.support import Year
 from tests.conftest import unique_queue
 from tests.domain.samples import EVIDENCE
 from workflows import CommitteeCycle
+from workflows.sandbox import workflow_runner
 
 FROZEN = 86_400.0
 DISSEMINATED = {"evidence": EVIDENCE[EvidenceKind.DISSEMINATION]}
@@ -59,7 +60,8 @@ async def gated(
     async with served(settings, dev_env.client) as url:
         backend = GatedBackend(api_url=url, service_token=SERVICE_TOKEN)
         worker = Worker(dev_env.client, task_queue=settings.task_queue,
-                        workflows=[CommitteeCycle], activities=backend.all())
+                        workflows=[CommitteeCycle], activities=backend.all(),
+                        workflow_runner=workflow_runner())
         try:
             async with worker, httpx.AsyncClient(base_url=url, timeout=30) as client:
                 live = Live(client=client, url=url, temporal=dev_env.client, settings=settings,

@@ -22,6 +22,7 @@ from tests.api.support import eventually
 from tests.conftest import unique_queue
 from tests.workflow.support import _terminate_when_idle, day, next_year
 from workflows import CommitteeCycle
+from workflows.sandbox import workflow_runner
 
 
 def two_items() -> dict[str, Any]:
@@ -45,7 +46,8 @@ async def test_a_committee_moved_mid_year_escalates_to_its_new_parent(
     async with served(settings, env.client) as url:
         backend = BackendActivities(api_url=url, service_token=SERVICE_TOKEN)
         worker = Worker(env.client, task_queue=settings.task_queue,
-                        workflows=[CommitteeCycle], activities=backend.all())
+                        workflows=[CommitteeCycle], activities=backend.all(),
+                        workflow_runner=workflow_runner())
         try:
             async with worker, httpx.AsyncClient(base_url=url, timeout=30) as client:
                 assert (await client.post("/templates", json=two_items(),

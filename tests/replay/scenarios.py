@@ -37,6 +37,7 @@ from tests.api.factories import SERVICE_TOKEN, Factory, bearer
 from tests.conftest import unique_queue
 from tests.domain.samples import EVIDENCE
 from workflows import WORKFLOWS
+from workflows.sandbox import workflow_runner
 from yearwheel.binaries import temporal_test_server
 
 SETTLE_SECONDS = 20.0
@@ -88,7 +89,7 @@ async def stand(
             backend = BackendActivities(api_url=api_url, service_token=SERVICE_TOKEN)
             worker = Worker(
                 env.client, task_queue=settings.task_queue, workflows=list(workflows),
-                activities=backend.all(),
+                activities=backend.all(), workflow_runner=workflow_runner(),
             )
             try:
                 async with worker, httpx.AsyncClient(base_url=api_url, timeout=60) as http:

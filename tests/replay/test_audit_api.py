@@ -13,6 +13,7 @@ from api.models import Escalation, Notification, Submission, Task, TaskChange
 from tests.replay.conftest import short_cycle
 from tests.replay.scenarios import CycleRun, Stand
 from workflows import WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 
 async def _get(run: CycleRun, path: str, who: str = "auditor", **params: Any) -> Any:
@@ -28,7 +29,10 @@ async def test_an_auditor_reads_and_replays_a_cycle(system: Stand) -> None:
     exported = await _get(run, f"{cycle}/history")
     assert exported.headers["x-workflow-id"] == run.workflow_id
     history = WorkflowHistory.from_json(run.workflow_id, exported.text)
-    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(
+    await Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    ).replay_workflow(
         history
     )
 

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from api.services.history import EntryKind, load, timeline
 from api.services.replay import replay
 from workflows import WORKFLOWS
+from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))
@@ -39,7 +40,10 @@ async def test_the_replayer_replays_them_all_on_todays_code() -> None:
         for path in SAVED:
             yield load(path.read_text())
 
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
     results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
     assert dict(results.replay_failures) == {}
 

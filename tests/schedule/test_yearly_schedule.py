@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from domain.calendar import HCM
 from domain.contracts import ACTIVITY_START_YEAR, YEAR_SCHEDULE_ID, YearStarted
 from tests.conftest import unique_queue
+from workflows.sandbox import workflow_runner
 from workflows.year import OpenYear
 from yearwheel.schedule import ensure_yearly_schedule
 
@@ -50,7 +51,7 @@ async def test_schedule_fires_on_first_of_january_and_never_skips(
         openings = YearOpenings()
         async with Worker(
             client, task_queue=queue, workflows=[OpenYear],
-            activities=[openings.start_year_cycles],
+            activities=[openings.start_year_cycles], workflow_runner=workflow_runner(),
         ):
             await handle.trigger()
             for _ in range(200):

@@ -43,6 +43,7 @@ from tests.domain.samples import EVIDENCE
 from tests.workflow.fakes import FakeBackend
 from workflows import WORKFLOWS, CommitteeCycle
 from workflows.clock import CalendarClock
+from workflows.sandbox import workflow_runner
 
 TEST_TIMEOUT = 30.0
 OPEN_STATES = frozenset({ItemState.OPEN, ItemState.OVERDUE, ItemState.ESCALATED})
@@ -58,10 +59,11 @@ def new_worker(
 ) -> Worker:
     """A worker for one test's queue; `max_cached_workflows=0` turns off its sticky queue."""
     if max_cached_workflows is None:
-        return Worker(client, task_queue=task_queue, workflows=workflows, activities=activities)
+        return Worker(client, task_queue=task_queue, workflows=workflows, activities=activities,
+                      workflow_runner=workflow_runner())
     return Worker(
         client, task_queue=task_queue, workflows=workflows, activities=activities,
-        max_cached_workflows=max_cached_workflows,
+        max_cached_workflows=max_cached_workflows, workflow_runner=workflow_runner(),
     )
 
 
@@ -256,7 +258,10 @@ async def running_cycle(
 
 async def assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
     """Replay the cycle's history against the current code: proves it deterministic."""
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
     await replayer.replay_workflow(await handle.fetch_history())
 
 
