@@ -23,18 +23,23 @@ from api.settings import Settings
 bearer = HTTPBearer(auto_error=False, description="A user's token, or the worker's service token.")
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are coroutines even when they do not await: FastAPI runs a plain `def` one in
+# its thread pool, a thread hop per dependency per request.
+
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_sessions(request: Request) -> Sessions:
+async def get_sessions(request: Request) -> Sessions:
     sessions: Sessions = request.app.state.sessions
     return sessions
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_sessions(request)() as session:
+    sessions: Sessions = request.app.state.sessions
+    async with sessions() as session:
         yield session
 
 
@@ -79,7 +84,7 @@ async def get_service(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     client: Client | None = getattr(request.app.state, "temporal", None)
     if client is None:
         raise Unavailable("no Temporal client is configured")
