@@ -84,7 +84,10 @@ class Template(Frozen):
 
     code: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     version: int = Field(default=1, ge=1)
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: Literal["Asia/Ho_Chi_Minh"] = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="Deadlines fall in Vietnam's time (DOMAIN.md); no other zone is taken.",
+    )
     ladder: tuple[LadderStep, ...] = DEFAULT_LADDER
     items: tuple[TemplateItem, ...]
     roster_minimum_upper: int = Field(default=3, ge=1, le=1000)

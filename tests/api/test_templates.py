@@ -56,8 +56,9 @@ async def test_admins_add_versions_and_everyone_reads_them(
         ({"roster_minimum_upper": 0}, ["roster_minimum_upper"]),
         ({"consolidation_days": "thirty"}, ["consolidation_days"]),
         ({"colour": "red"}, ["colour"]),
+        ({"timezone": "Europe/Paris"}, ["timezone"]),
     ],
-    ids=["no-items-is-fine", "minimum", "days", "extra"],
+    ids=["no-items-is-fine", "minimum", "days", "extra", "another-zone"],
 )
 async def test_a_template_is_validated_as_the_domain_defines_it(
     api: httpx.AsyncClient, factory: Factory, change: dict[str, Any], fields: list[str] | None
