@@ -18,19 +18,25 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.api.workflowservice.v1 import (
+    DescribeTaskQueueRequest,
+    ListTaskQueuePartitionsRequest,
+)
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.migrate import upgrade_async
 from yearwheel.processes import ProcessGroup, free_port, wait_for_port
 from yearwheel.stack import Stack, plan_stack, start_api, start_temporal, start_worker
+
+WORKFLOW_TASKS = TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+ACTIVITY_TASKS = TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY
 
 
 class LeftBehind(AssertionError):
@@ -80,15 +86,18 @@ class Rig:
     def stop_temporal(self, *, sig: int = signal.SIGTERM) -> int | None:
         return self.group.stop("temporal", sig=sig)
 
-    def start_api(self) -> None:
-        start_api(self.group, self.stack)
-        self._track("api", self.stack.api_port)
+    def start_api(self, name: str = "api", *, port: int | None = None) -> None:
+        """The stack's API, or another API process `name` on `port` (same database, Temporal)."""
+        start_api(self.group, self.stack, name=name, port=port)
+        self._track(name, port or self.stack.api_port)
 
     def stop_api(self, *, sig: int = signal.SIGTERM) -> int | None:
         return self.group.stop("api", sig=sig)
 
-    def start_worker(self, name: str = "worker") -> int:
-        start_worker(self.group, self.stack, name=name)
+    def start_worker(self, name: str = "worker", *, api_port: int | None = None) -> int:
+        """A worker whose activities call the API on `api_port` (the stack's API by default)."""
+        stack = self.stack if api_port is None else replace(self.stack, api_port=api_port)
+        start_worker(self.group, stack, name=name)
         pid = self._track(name)
         self.worker_pids[name] = pid
         return pid
@@ -123,8 +132,8 @@ class Rig:
     async def astart_temporal(self) -> None:
         await asyncio.to_thread(self.start_temporal)
 
-    async def astart_api(self) -> None:
-        await asyncio.to_thread(self.start_api)
+    async def astart_api(self, name: str = "api", *, port: int | None = None) -> None:
+        await asyncio.to_thread(self.start_api, name, port=port)
 
     async def astop(self, name: str, *, sig: int = signal.SIGTERM) -> int | None:
         return await asyncio.to_thread(self.group.stop, name, sig=sig)
@@ -145,30 +154,53 @@ class Rig:
             )
         return self._client
 
-    async def pollers(self) -> set[str]:
-        """Identities polling the workflow task queue lately (the server keeps them ~1 min)."""
+    async def pollers(self, kind: TaskQueueType.ValueType = ACTIVITY_TASKS) -> set[str]:
+        """Identities polling the stack's task queue for `kind` tasks lately (the server keeps
+        them ~1 min), on any of its partitions: a poll waiting on a child partition is not
+        seen on the root one until it ends, up to a minute later."""
         client = await self.temporal()
-        response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace="default",
-                task_queue=TaskQueue(name=self.stack.task_queue),
-                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        partitions = await client.workflow_service.list_task_queue_partitions(
+            ListTaskQueuePartitionsRequest(
+                namespace="default", task_queue=TaskQueue(name=self.stack.task_queue)
             ),
             timeout=timedelta(seconds=5),
         )
-        return {p.identity for p in response.pollers}
+        listed = (
+            partitions.workflow_task_queue_partitions if kind == WORKFLOW_TASKS
+            else partitions.activity_task_queue_partitions
+        )
+        identities: set[str] = set()
+        for key in (p.key for p in listed):
+            response = await client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace="default", task_queue=TaskQueue(name=key), task_queue_type=kind
+                ),
+                timeout=timedelta(seconds=5),
+            )
+            identities |= {p.identity for p in response.pollers}
+        return identities
 
-    async def wait_polling(self, name: str, *, within: float = 90.0) -> float:
-        """Seconds until the worker `name` polls for activities."""
+    async def wait_polling(
+        self,
+        name: str,
+        *,
+        within: float = 90.0,
+        kinds: tuple[TaskQueueType.ValueType, ...] = (ACTIVITY_TASKS,),
+    ) -> float:
+        """Seconds until the worker `name` polls for each of `kinds` (activities by default)."""
         identity = worker_identity(self.worker_pids[name])
         started = time.monotonic()
-        while identity not in await self.pollers():
-            proc = self.group.procs[name]
-            if proc.poll() is not None:
-                log = self.group.log_dir / f"{name}.log"
-                raise RuntimeError(f"{name} exited with {proc.returncode}; see {log}")
-            assert time.monotonic() - started < within, f"{name} did not poll within {within} s"
-            await asyncio.sleep(0.1)
+        for kind in kinds:
+            while identity not in await self.pollers(kind):
+                proc = self.group.procs[name]
+                if proc.poll() is not None:
+                    log = self.group.log_dir / f"{name}.log"
+                    raise RuntimeError(f"{name} exited with {proc.returncode}; see {log}")
+                assert time.monotonic() - started < within, (
+                    f"{name} ({identity}) did not poll for {TaskQueueType.Name(kind)} within "
+                    f"{within} s; see {self.group.log_dir / f'{name}.log'}"
+                )
+                await asyncio.sleep(0.1)
         return time.monotonic() - started
 
     # Leaving nothing behind.
@@ -239,5 +271,6 @@ def proxy_argv(*, listen: int, upstream: str) -> list[str]:
 
 
 __all__ = [
-    "LeftBehind", "Rig", "free_port", "listening", "proxy_argv", "running_stack", "worker_identity",
+    "ACTIVITY_TASKS", "WORKFLOW_TASKS", "LeftBehind", "Rig", "free_port", "listening",
+    "proxy_argv", "running_stack", "worker_identity",
 ]
