@@ -80,6 +80,7 @@ class Role(StrEnum):
 
 
 class CycleState(StrEnum):
+    STARTING = "starting"  # the row is committed; Temporal has not yet confirmed its workflow
     RUNNING = "running"
     CLOSED = "closed"
 

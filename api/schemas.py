@@ -150,7 +150,10 @@ class CyclePublic(BaseModel):
     template_code: str
     template_version: int
     seconds_per_day: float | None
-    status: Literal["running", "closed"]
+    status: Literal["starting", "running", "closed"] = Field(
+        description="starting: recorded, its workflow not yet started (a repeated start "
+        "starts it); running: its workflow runs; closed: it ended with its result."
+    )
     started_at: datetime
     closed_at: datetime | None
 

@@ -25,7 +25,8 @@ class Settings(TemporalConnection, BaseSettings):
         default=60.0, gt=0, le=600, description="How long complete/extend/waive wait for it."
     )
     start_concurrency: int = Field(
-        default=8, ge=1, le=100, description="Workflows a bulk start launches at once."
+        default=32, ge=1, le=100,
+        description="Workflows a bulk start launches at once; also its rows per transaction.",
     )
 
     @field_validator("service_token")

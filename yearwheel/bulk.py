@@ -2,8 +2,12 @@
 
 `POST /years/{year}/cycles` starts every active non-root committee's cycle in one request and
 answers when all are started. While it runs, this module polls `GET /cycles?year=` for the
-number of cycle rows (the API writes a cycle's row just before starting its workflow) and
-shows it against the number of committees that owe a cycle.
+number of cycle rows and shows it against the number of committees that owe a cycle: the API
+writes each row (status `starting`) at most one batch of YEARWHEEL_START_CONCURRENCY ahead of
+its workflow's start, so the count runs a little ahead of the starts.
+
+Starting is idempotent: a run that counted failures (Temporal went away midway) leaves those
+cycles `starting` or unwritten, and running it again starts them.
 """
 
 from __future__ import annotations

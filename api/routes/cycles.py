@@ -49,7 +49,11 @@ async def start_cycle(
     idem: IdempotencyDep,
     response: Response,
 ) -> CyclePublic:
-    """Start a committee's cycle for a year; starting it again returns the same cycle (200)."""
+    """Start a committee's cycle for a year; starting it again returns the same cycle (200).
+
+    503 if Temporal does not answer: nothing is written, or (if it failed mid-way) the cycle
+    is recorded as `starting`; repeat the request, with any Idempotency-Key, to start it.
+    """
     cycle, started = await starts.start_cycle(
         starter=starts.Starter(sessions, client, settings.task_queue), session=session,
         principal=user,
@@ -78,7 +82,12 @@ async def start_year(
     year: Annotated[int, Path(ge=2000, le=2200)],
     data: YearCyclesCreate | None = None,
 ) -> YearCyclesStarted:
-    """Start the year's cycle of every active non-root committee; counts started and existing."""
+    """Start the year's cycle of every active non-root committee; counts started and existing.
+
+    Cycles that failed to start are counted (`failed`, `failures`) and left `starting`, or
+    not written at all; repeat the request, with the same or any Idempotency-Key, to start
+    them: an answer with failures is not remembered for replay.
+    """
     outcome = await starts.start_year(
         starter=starts.Starter(sessions, client, settings.task_queue), session=session,
         principal=user,
@@ -87,7 +96,8 @@ async def start_year(
     )
     if outcome.committees and outcome.failed == outcome.committees:
         raise Unavailable("no cycle could be started; is Temporal up?", **outcome.model_dump())
-    await idem.remember(status=status.HTTP_200_OK, body=outcome)
+    if not outcome.failed:  # a repeat should start the ones that failed, not replay this
+        await idem.remember(status=status.HTTP_200_OK, body=outcome)
     return outcome
 
 

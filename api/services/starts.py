@@ -1,16 +1,28 @@
-"""Starting cycles: the cycle row and the workflow, together.
+"""Starting cycles: the cycle's row first, in its own short transaction; then its workflow.
 
-Starting twice is harmless: the row is unique per committee and year, and Temporal refuses a
-second workflow with the same id unless the previous run failed (then it is restarted).
+1. Temporal is asked whether it answers; if not, nothing is written and the start is 503.
+2. The row (status `starting`) and its `cycle.created` audit event commit together. No
+   transaction stays open while Temporal answers, so starts overlap and other writers don't
+   queue behind them.
+3. `start_workflow` runs outside any transaction. Starting twice is harmless: the id is fixed
+   (`cycle/{committee}/{year}`) and Temporal refuses a second workflow with it unless the
+   previous run failed (then it is restarted).
+4. Once Temporal has the workflow (started now, or already there), the row becomes `running`.
+
+If Temporal fails between 2 and 4, the start is 503 and the row stays `starting`: the cycle
+does not claim to run, GET /cycles says so, and the next start of it (POST /cycles with any
+Idempotency-Key, a bulk start, the yearly Schedule) starts the workflow and marks the row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
@@ -18,7 +30,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.db import Sessions, run_unit_of_work
-from api.models import Committee, Cycle, TemplateRow
+from api.models import Committee, Cycle, CycleState, TemplateRow, utcnow
 from api.problems import Conflict, NotFound, Unavailable, Unprocessable
 from api.schemas import CyclePublic, YearCyclesStarted
 from api.services import committees, cycles
@@ -26,8 +38,12 @@ from api.services.access import Action, Principal, authorize, require, scope_for
 from api.services.audit import append_audit
 from api.services.templates import current_template, template_of
 from domain.contracts import WORKFLOW_NAME, CommitteeLevel, CycleInput, cycle_workflow_id
+from domain.template import Template
 
 log = logging.getLogger(__name__)
+
+STARTING, RUNNING = CycleState.STARTING.value, CycleState.RUNNING.value
+PROBE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,39 +56,80 @@ class Starter:
     wait_seconds: float = 30.0
 
 
-async def ensure_cycle(
-    *, session: AsyncSession, committee: Committee, year: int, seconds_per_day: float | None,
-    actor: str,
-) -> tuple[Cycle, TemplateRow]:
-    """The committee's cycle row for the year, created with the current template if missing."""
-    cycle = await session.scalar(
-        select(Cycle).where(Cycle.committee_id == committee.id, Cycle.year == year)
-    )
-    if cycle is not None:
-        template = await session.get(TemplateRow, cycle.template_id)
-        assert template is not None
-        return cycle, template
-    template = await current_template(session=session)
-    cycle = Cycle(
-        workflow_id=cycle_workflow_id(committee.code, year), committee_id=committee.id,
-        year=year, template_id=template.id, seconds_per_day=seconds_per_day, status="running",
-    )
-    session.add(cycle)
-    await session.flush()
-    await append_audit(
-        session=session, actor=actor, action="cycle.created", subject=cycle.workflow_id,
-        payload={"committee": committee.code, "year": year, "template": template.code,
-                 "template_version": template.version, "seconds_per_day": seconds_per_day},
-    )
-    return cycle, template
+@dataclass(frozen=True)
+class Recorded:
+    """A committee's committed cycle row, and the input its workflow starts with."""
+
+    cycle: Cycle
+    committee: Committee
+    template: TemplateRow
+    cycle_input: CycleInput
 
 
-async def _start_workflow(starter: Starter, cycle: Cycle, cycle_input: CycleInput) -> bool:
-    """Start the workflow; False if it already runs or ran. 503 if Temporal does not answer."""
+async def record_cycles(
+    *, session: AsyncSession, targets: Sequence[Committee], year: int,
+    seconds_per_day: float | None, actor: str, parsed: dict[int, Template],
+) -> list[Recorded]:
+    """Each committee's cycle row for the year: an existing one as it is, a missing one created
+    `starting` with the current template and audited. `parsed` caches templates by row id."""
+    found = await session.scalars(
+        select(Cycle).where(Cycle.year == year, Cycle.committee_id.in_([c.id for c in targets]))
+    )
+    existing = {cycle.committee_id: cycle for cycle in found}
+    current: TemplateRow | None = None
+    recorded = []
+    for committee in targets:
+        cycle = existing.get(committee.id)
+        if cycle is None:
+            current = current or await current_template(session=session)
+            template = current
+            cycle = Cycle(
+                workflow_id=cycle_workflow_id(committee.code, year), committee_id=committee.id,
+                year=year, template_id=template.id, seconds_per_day=seconds_per_day,
+                status=STARTING,
+            )
+            session.add(cycle)
+            await session.flush()
+            await append_audit(
+                session=session, actor=actor, action="cycle.created", subject=cycle.workflow_id,
+                payload={"committee": committee.code, "year": year, "template": template.code,
+                         "template_version": template.version,
+                         "seconds_per_day": seconds_per_day},
+            )
+        else:
+            row = await session.get(TemplateRow, cycle.template_id)
+            assert row is not None
+            template = row
+        if template.id not in parsed:
+            parsed[template.id] = template_of(template)
+        cycle_input = CycleInput(
+            committee=committee.code, year=year, committee_level=CommitteeLevel(committee.level),
+            template=parsed[template.id], seconds_per_day=cycle.seconds_per_day,
+        )
+        recorded.append(Recorded(cycle, committee, template, cycle_input))
+    return recorded
+
+
+async def temporal_answers(starter: Starter) -> bool:
+    """Whether Temporal answers a health check now: asked before anything is written."""
+    try:
+        async with asyncio.timeout(PROBE_SECONDS):
+            return bool(await starter.client.service_client.check_health(
+                timeout=timedelta(seconds=PROBE_SECONDS)
+            ))
+    except Exception as exc:  # any failure means: not now
+        log.info("Temporal did not answer its health check: %r", exc)
+        return False
+
+
+async def launch(starter: Starter, recorded: Recorded) -> bool:
+    """Start the workflow; False if Temporal already has it. 503 if Temporal does not answer."""
+    cycle = recorded.cycle
     try:
         async with asyncio.timeout(starter.wait_seconds):
             await starter.client.start_workflow(
-                WORKFLOW_NAME, cycle_input, id=cycle.workflow_id, task_queue=starter.task_queue,
+                WORKFLOW_NAME, recorded.cycle_input, id=cycle.workflow_id,
+                task_queue=starter.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
         return True
@@ -80,34 +137,56 @@ async def _start_workflow(starter: Starter, cycle: Cycle, cycle_input: CycleInpu
         return False
     except (RPCError, RuntimeError, TimeoutError) as exc:
         log.warning("could not start %s: %r", cycle.workflow_id, exc)
+        kept = " (the cycle is recorded as starting; start it again)" if (
+            cycle.status == STARTING) else ""
         raise Unavailable(
-            f"Temporal is unreachable; cycle {cycle.workflow_id} was not started"
+            f"Temporal did not answer; the workflow of cycle {cycle.workflow_id} was not "
+            f"started{kept}", cycle_id=cycle.id, workflow_id=cycle.workflow_id,
+            cycle_status=cycle.status,
         ) from exc
+
+
+async def mark_running(sessions: Sessions, cycle_ids: Sequence[int]) -> dict[int, Cycle]:
+    """Temporal has these cycles' workflows: `starting` rows become `running`, started now (a
+    row the workflow closed meanwhile stays closed). Returns the rows as they now are."""
+
+    async def work(session: AsyncSession) -> dict[int, Cycle]:
+        await session.execute(
+            update(Cycle)
+            .where(Cycle.id.in_(cycle_ids), Cycle.status == STARTING)
+            .values(status=RUNNING, started_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        rows = await session.scalars(select(Cycle).where(Cycle.id.in_(cycle_ids)))
+        return {row.id: row for row in rows}
+
+    return await run_unit_of_work(sessions, work)
 
 
 async def _start_one(
     starter: Starter, *, committee: Committee, year: int, seconds_per_day: float | None,
     actor: str,
 ) -> tuple[CyclePublic, bool]:
-    """Row and workflow in one transaction: if the start fails, nothing is written.
-
-    The workflow's first recording may arrive before the commit; it then waits on the row's
-    lock or loses the insert race and retries, and finds the row.
-    """
-
-    async def work(session: AsyncSession) -> tuple[CyclePublic, bool]:
-        cycle, template = await ensure_cycle(
-            session=session, committee=committee, year=year, seconds_per_day=seconds_per_day,
-            actor=actor,
+    """Row, then workflow, then the row marked running; each step its own transaction."""
+    if not await temporal_answers(starter):
+        raise Unavailable(
+            f"Temporal is unreachable; cycle {cycle_workflow_id(committee.code, year)} was not "
+            "started and nothing was written"
         )
-        cycle_input = CycleInput(
-            committee=committee.code, year=year, committee_level=CommitteeLevel(committee.level),
-            template=template_of(template), seconds_per_day=cycle.seconds_per_day,
-        )
-        started = await _start_workflow(starter, cycle, cycle_input)
-        return cycles.to_public(cycle, committee, template), started
+    parsed: dict[int, Template] = {}
 
-    return await run_unit_of_work(starter.sessions, work)
+    async def work(session: AsyncSession) -> list[Recorded]:
+        return await record_cycles(
+            session=session, targets=[committee], year=year, seconds_per_day=seconds_per_day,
+            actor=actor, parsed=parsed,
+        )
+
+    [recorded] = await run_unit_of_work(starter.sessions, work)
+    started = await launch(starter, recorded)
+    cycle = recorded.cycle
+    if cycle.status == STARTING:
+        cycle = (await mark_running(starter.sessions, [cycle.id]))[cycle.id]
+    return cycles.to_public(cycle, committee, recorded.template), started
 
 
 async def start_cycle(
@@ -144,27 +223,111 @@ async def start_year(
     assert scope is not None
     targets = await committees.active_non_root(session=session, scope=scope)
     await session.commit()
-    gate = asyncio.Semaphore(concurrency)
-    outcome = YearCyclesStarted(year=year, committees=len(targets), started=0, existing=0,
-                                failed=0)
+    run = _YearStart(starter, year=year, seconds_per_day=seconds_per_day, actor=principal.name,
+                     concurrency=concurrency, committees=len(targets))
+    await run.start(targets)
+    run.outcome.failures.sort()
+    return run.outcome
 
-    async def one(committee: Committee) -> None:
-        async with gate:
-            try:
-                _, started = await _start_one(
-                    starter, committee=committee, year=year, seconds_per_day=seconds_per_day,
-                    actor=principal.name,
-                )
-            except Exception as exc:
-                log.warning("bulk start of %s/%s failed: %r", committee.code, year, exc)
-                outcome.failed += 1
-                outcome.failures.append(f"{committee.code}: {exc}")
-                return
+
+class _YearStart:
+    """A bulk start as a pipeline: rows are recorded a batch (`concurrency` committees) per
+    transaction, at most one batch ahead of the workflows being started, `concurrency` at
+    once; started rows are marked running a batch per transaction. After a start fails,
+    Temporal is asked again before more rows are written; if it does not answer, the rest
+    are counted failed with nothing written."""
+
+    def __init__(
+        self, starter: Starter, *, year: int, seconds_per_day: float | None, actor: str,
+        concurrency: int, committees: int,
+    ) -> None:
+        self.starter, self.year, self.seconds_per_day, self.actor = (
+            starter, year, seconds_per_day, actor)
+        self.batch = max(1, concurrency)
+        self.gate = asyncio.Semaphore(self.batch)
+        self.outcome = YearCyclesStarted(year=year, committees=committees, started=0,
+                                         existing=0, failed=0)
+        self.parsed: dict[int, Template] = {}
+        self.to_mark: list[tuple[Recorded, bool]] = []
+        self.unanswered = False  # a start failed since Temporal last answered
+        self.in_flight: set[asyncio.Task[None]] = set()
+
+    def fail(self, committee: Committee, reason: object) -> None:
+        self.outcome.failed += 1
+        self.outcome.failures.append(f"{committee.code}: {reason}")
+
+    def count(self, started: bool) -> None:
         if started:
-            outcome.started += 1
+            self.outcome.started += 1
         else:
-            outcome.existing += 1
+            self.outcome.existing += 1
 
-    await asyncio.gather(*(one(c) for c in targets))
-    outcome.failures.sort()
-    return outcome
+    async def start(self, targets: list[Committee]) -> None:
+        try:
+            await self._pipeline(targets)
+        finally:  # cancelled: so are the starts; their rows stay `starting`, which is true
+            for task in list(self.in_flight):
+                task.cancel()
+
+    async def _pipeline(self, targets: list[Committee]) -> None:
+        in_flight = self.in_flight
+        for first in range(0, len(targets), self.batch):
+            batch = targets[first:first + self.batch]
+            await self.mark()
+            if (first == 0 or self.unanswered) and not await temporal_answers(self.starter):
+                for committee in targets[first:]:
+                    self.fail(committee, "Temporal is unreachable; not started, nothing written")
+                break
+            self.unanswered = False
+            for recorded in await self.record_batch(batch):
+                task = asyncio.create_task(self.start_one(recorded))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            while len(in_flight) > self.batch:  # keep the rows at most one batch ahead
+                await asyncio.wait(set(in_flight), return_when=asyncio.FIRST_COMPLETED)
+        if in_flight:
+            await asyncio.wait(set(in_flight))
+        await self.mark()
+
+    async def record_batch(self, batch: list[Committee]) -> list[Recorded]:
+        async def work(session: AsyncSession) -> list[Recorded]:
+            return await record_cycles(
+                session=session, targets=batch, year=self.year,
+                seconds_per_day=self.seconds_per_day, actor=self.actor, parsed=self.parsed,
+            )
+
+        try:
+            return await run_unit_of_work(self.starter.sessions, work)
+        except Exception as exc:
+            log.warning("bulk start of %d cycles of %s failed: %r", len(batch), self.year, exc)
+            for committee in batch:
+                self.fail(committee, f"its cycle could not be recorded: {exc}")
+            return []
+
+    async def start_one(self, recorded: Recorded) -> None:
+        async with self.gate:
+            try:
+                started = await launch(self.starter, recorded)
+            except Exception as exc:
+                self.unanswered = True
+                self.fail(recorded.committee, exc)
+                return
+        if recorded.cycle.status == STARTING:
+            self.to_mark.append((recorded, started))
+        else:
+            self.count(started)
+
+    async def mark(self) -> None:
+        marking, self.to_mark = self.to_mark, []
+        if not marking:
+            return
+        try:
+            await mark_running(self.starter.sessions, [r.cycle.id for r, _ in marking])
+        except Exception as exc:
+            log.warning("could not mark %d started cycles running: %r", len(marking), exc)
+            for recorded, _ in marking:
+                self.fail(recorded.committee,
+                          f"its workflow runs but its row is still starting: {exc}")
+            return
+        for _, started in marking:
+            self.count(started)

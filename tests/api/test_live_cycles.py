@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.client import WorkflowExecutionStatus
 
 from api.models import AuditEvent, Cycle
@@ -15,6 +15,7 @@ from tests.api.conftest import Live
 from tests.api.factories import SERVICE, Factory, bearer
 from tests.api.support import Year, eventually
 from tests.domain.samples import EVIDENCE
+from yearwheel.bulk import start_year_async
 
 
 async def test_starting_twice_returns_the_same_cycle(live: Live, factory: Factory) -> None:
@@ -25,6 +26,7 @@ async def test_starting_twice_returns_the_same_cycle(live: Live, factory: Factor
     )
     assert again.status_code == 200
     assert again.json() == year.cycle
+    assert year.cycle["status"] == "running"
     assert again.headers["location"] == f"/cycles/{year.cycle['id']}"
     assert year.cycle["workflow_id"] == cycle_workflow_id("GR", year.year)
     described = await live.temporal.get_workflow_handle(year.cycle["workflow_id"]).describe()
@@ -72,6 +74,38 @@ async def test_year_start_starts_each_active_committee_once(live: Live, factory:
     listed = (await live.client.get("/cycles", params={"year": live.year}, headers=board)).json()
     assert sorted(c["committee"] for c in listed["items"]) == ["GR", "GR2", "GR3", "UP", "UP2"]
     assert {c["seconds_per_day"] for c in listed["items"]} == {5.0}
+    assert {c["status"] for c in listed["items"]} == {"running"}
+
+
+async def test_the_command_lines_bulk_start_counts_and_shows_progress(
+    live: Live, factory: Factory
+) -> None:
+    """yearwheel.bulk, as `yearwheel start-year` runs it, with more committees than start at
+    once; a second run finds every cycle started."""
+    await factory.tree()
+    for n in range(4, 44):
+        await factory.committee(f"GR{n}", parent="UP")
+    board = await factory.token("board", "BLOC")
+    seen: list[tuple[int, int]] = []
+    outcome = await start_year_async(
+        live.url, board, live.year, 5.0, on_progress=lambda done, total: seen.append((done, total)),
+        poll_interval=0.05,
+    )
+    assert (outcome.committees, outcome.started, outcome.existing, outcome.failed) == (45, 45, 0, 0)
+    assert seen[-1] == (45, 45)
+    assert all(total == 45 and 0 <= done <= 45 for done, total in seen)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    async with factory.sessions() as session:
+        rows = (await session.execute(select(Cycle.status, func.count()).group_by(Cycle.status)))
+        by_status = dict(rows.tuples().all())
+        check = await verify_chain(session=session)
+        created = await session.scalar(
+            select(func.count()).where(AuditEvent.action == "cycle.created")
+        )
+    assert by_status == {"running": 45}
+    assert check.ok and created == 45
+    again = await start_year_async(live.url, board, live.year, 5.0)
+    assert (again.started, again.existing, again.failed) == (0, 45, 0)
 
 
 async def test_a_whole_short_year_closes_with_its_result(live: Live, factory: Factory) -> None:

@@ -57,6 +57,7 @@ async def test_a_time_scaled_year_runs_to_its_result(stack: Stack) -> None:
         year = date.today().year
         cycle = await post_ok(client, "/cycles", admin,
                               {"committee": "GR", "year": year, "time_scale": SECONDS_PER_DAY})
+        assert cycle["status"] == "running"  # its workflow is started before the answer
 
         plan_escalated = False
         completed: set[str] = set()
