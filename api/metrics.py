@@ -10,7 +10,6 @@ import time
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -33,22 +32,22 @@ class RequestMetrics:
         self.latency.labels(method, route).observe(seconds)
 
 
-def _route_template(app: ASGIApp, scope: Scope) -> str:
-    """The matched route's path template (`/tasks/{task_id}`), never the raw path."""
-    for route in getattr(app, "routes", []):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+def _route_template(scope: Scope) -> str:
+    """The matched route's path template (`/tasks/{task_id}`), never the raw path.
+
+    The router leaves the route it matched in the scope (routes of included routers too,
+    which the app's own route list does not show); nothing matched is "unmatched".
+    """
+    path = getattr(scope.get("route"), "path", None)
+    return str(path) if path else "unmatched"
 
 
 class MetricsMiddleware:
     """Counts every HTTP request by method, route template and status."""
 
-    def __init__(self, app: ASGIApp, *, metrics: RequestMetrics, router_app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: RequestMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.router_app = router_app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,7 +66,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             self.metrics.observe(
-                method=scope["method"], route=_route_template(self.router_app, scope),
+                method=scope["method"], route=_route_template(scope),
                 status=status, seconds=time.perf_counter() - started,
             )
 
@@ -83,6 +82,6 @@ def install_metrics(app: FastAPI) -> RequestMetrics:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(router)
-    app.add_middleware(MetricsMiddleware, metrics=metrics, router_app=app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.state.metrics = metrics
     return metrics
