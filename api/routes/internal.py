@@ -1,17 +1,22 @@
 """/internal/*: what the worker's activities record. Service token only.
 
-Each route is idempotent twice over: by the event's natural key (a task per cycle and key, a
+Each recording is idempotent twice over: by the event's natural key (a task per cycle and key, a
 submission per reference, an escalation per task, rung and due date, ...), so a retried
 activity gets `Recorded(id, created=False)` back; and by the Idempotency-Key header, so a
-repeat of one attempt gets that attempt's own answer back (and 409 while it is still running).
+repeat of one attempt gets that attempt's own answer back. A key already answered is replayed
+before anything else; otherwise the event is recorded and the answer remembered for the key in
+one short transaction, so no claim is committed first and a failed recording leaves its key
+free. Every recording route has one shape: its event, and `Recording` for the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,8 +31,9 @@ from api.deps import (
 )
 from api.problems import Unavailable, problem_responses
 from api.schemas import YearCyclesStarted
-from api.services import recording, starts, withdrawals
-from api.services.idempotency import Idempotency
+from api.services import idempotency, recording, starts, withdrawals
+from api.services.access import Principal
+from api.services.idempotency import KeyedRequest, Replay
 from domain.contracts import (
     CompletionRecorded,
     CycleClosed,
@@ -47,100 +53,117 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _record(
-    *,
+@dataclass(frozen=True)
+class Recording:
+    """One recording request: who sends it, with which Idempotency-Key, and where it answers."""
+
+    sessions: Sessions
+    caller: Principal
+    keyed: KeyedRequest | None
+    ttl: timedelta
+    response: Response
+
+    async def __call__(self, recorder: Recorder, event: BaseModel) -> Recorded:
+        """Record `event` and remember the answer for the key, in one transaction; a repeat of
+        the key that raced it replays that answer instead (marked Idempotent-Replayed)."""
+        attempts = 0
+
+        async def work(session: AsyncSession) -> Recorded | Replay:
+            nonlocal attempts
+            attempts += 1
+            keyed = self.keyed
+            if keyed is not None and attempts > 1:  # the race lost may be to this very request
+                replay = await idempotency.answer_within(session=session, keyed=keyed)
+                if replay is not None:
+                    return replay
+            recorded: Recorded = await recorder(
+                session=session, event=event, actor=self.caller.name
+            )
+            if keyed is not None:
+                await idempotency.remember_with(
+                    session=session, keyed=keyed, status=_status(recorded), body=recorded,
+                    ttl=self.ttl,
+                )
+            return recorded
+
+        outcome = await run_unit_of_work(self.sessions, work)
+        if isinstance(outcome, Replay):
+            raise outcome  # answered by idempotency.replay_response
+        self.response.status_code = _status(outcome)
+        return outcome
+
+
+def _status(recorded: Recorded) -> int:
+    return status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
+
+
+async def get_recording(
+    request: Request,
     response: Response,
-    sessions: Sessions,
-    caller: str,
-    event: BaseModel,
-    recorder: Recorder,
-    idem: Idempotency,
-) -> Recorded:
-    """Run a recorder once per natural key, retrying lost races; the answer is remembered for
-    the Idempotency-Key in the same transaction as the rows it answers for."""
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    caller: ServiceCaller,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="The activity's attempt, e.g. `{run id}/{activity id}`. A repeat with "
+            "the same key and body gets the first answer back (Idempotent-Replayed: true); the "
+            "same key with another body is 422.",
+        ),
+    ] = None,
+) -> Recording:
+    """The recording's caller and key; 403 unless it is the worker, 422 for an unusable key or
+    one used with another request. A key already answered is replayed at once."""
+    keyed = None
+    if key is not None:
+        keyed = await idempotency.keyed_request(request=request, principal=caller, key=key)
+        replay = await idempotency.answer_before(sessions=sessions, keyed=keyed)
+        if replay is not None:
+            raise replay
+    return Recording(
+        sessions=sessions, caller=caller, keyed=keyed,
+        ttl=timedelta(hours=settings.idempotency_ttl_hours), response=response,
+    )
 
-    async def work(session: AsyncSession) -> Recorded:
-        recorded: Recorded = await recorder(session=session, event=event, actor=caller)
-        await idem.remember(
-            status=201 if recorded.created else 200, body=recorded, session=session
-        )
-        return recorded
 
-    recorded = await run_unit_of_work(sessions, work)
-    response.status_code = status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK
-    return recorded
+RecordingDep = Annotated[Recording, Depends(get_recording)]
 
 
 @router.post("/tasks/opened", response_model=Recorded, responses=ERRORS)
-async def task_opened(
-    event: TaskOpened, response: Response, sessions: SessionsDep, caller: ServiceCaller,
-    idem: IdempotencyDep,
-) -> Recorded:
+async def task_opened(event: TaskOpened, record: RecordingDep) -> Recorded:
     """Record that a task opened: its row, a notification to the committee, an audit event."""
-    return await _record(
-        response=response, sessions=sessions, caller=caller.name, event=event,
-        recorder=recording.record_opened, idem=idem,
-    )
+    return await record(recording.record_opened, event)
 
 
 @router.post("/tasks/completed", response_model=Recorded, responses=ERRORS)
-async def task_completed(
-    event: CompletionRecorded, response: Response, sessions: SessionsDep, caller: ServiceCaller,
-    idem: IdempotencyDep,
-) -> Recorded:
+async def task_completed(event: CompletionRecorded, record: RecordingDep) -> Recorded:
     """Record a completion: the submission, the task closed, its escalations resolved."""
-    return await _record(
-        response=response, sessions=sessions, caller=caller.name, event=event,
-        recorder=recording.record_completion, idem=idem,
-    )
+    return await record(recording.record_completion, event)
 
 
 @router.post("/ladder", response_model=Recorded, responses=ERRORS)
-async def ladder_step(
-    event: LadderStepRecorded, response: Response, sessions: SessionsDep, caller: ServiceCaller,
-    idem: IdempotencyDep,
-) -> Recorded:
+async def ladder_step(event: LadderStepRecorded, record: RecordingDep) -> Recorded:
     """Record a ladder step: an escalation to its target, a notification, the task's new rung."""
-    return await _record(
-        response=response, sessions=sessions, caller=caller.name, event=event,
-        recorder=recording.record_ladder_step, idem=idem,
-    )
+    return await record(recording.record_ladder_step, event)
 
 
 @router.post("/tasks/changed", response_model=Recorded, responses=ERRORS)
-async def task_changed(
-    event: TaskChanged, response: Response, sessions: SessionsDep, caller: ServiceCaller,
-    idem: IdempotencyDep,
-) -> Recorded:
+async def task_changed(event: TaskChanged, record: RecordingDep) -> Recorded:
     """Record an extension (the due date moves) or a waiver (the task closes)."""
-    return await _record(
-        response=response, sessions=sessions, caller=caller.name, event=event,
-        recorder=recording.record_change, idem=idem,
-    )
+    return await record(recording.record_change, event)
 
 
 @router.post("/ladder/withdrawn", response_model=Recorded, responses=ERRORS)
-async def ladder_step_withdrawn(
-    event: LadderStepWithdrawn, response: Response, sessions: SessionsDep,
-    caller: ServiceCaller, idem: IdempotencyDep,
-) -> Recorded:
+async def ladder_step_withdrawn(event: LadderStepWithdrawn, record: RecordingDep) -> Recorded:
     """Record that an extension took back a rung: its target is told, the escalation resolved."""
-    return await _record(
-        response=response, sessions=sessions, caller=caller.name, event=event,
-        recorder=withdrawals.record_withdrawal, idem=idem,
-    )
+    return await record(withdrawals.record_withdrawal, event)
 
 
 @router.post("/cycles/closed", response_model=Recorded, responses=ERRORS)
-async def cycle_closed(
-    event: CycleClosed, response: Response, sessions: SessionsDep, caller: ServiceCaller,
-    idem: IdempotencyDep,
-) -> Recorded:
+async def cycle_closed(event: CycleClosed, record: RecordingDep) -> Recorded:
     """Record that a cycle ended, with its result."""
-    return await _record(
-        response=response, sessions=sessions, caller=caller.name, event=event,
-        recorder=recording.record_closed, idem=idem,
-    )
+    return await record(recording.record_closed, event)
 
 
 @router.post(

@@ -11,11 +11,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db import lock_for_writing
 from api.models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
 # Appends take this transaction-scoped lock on PostgreSQL, so the chain never forks.
 _PG_AUDIT_LOCK = 0x59574155  # "YWAU"
+# session.info: (transaction, event) of the last append in that transaction, under its lock.
+_LAST_APPENDED = "audit.last_appended"
 
 
 def canonical(value: Any) -> str:
@@ -48,15 +51,13 @@ async def append_audit(
     payload: dict[str, Any],
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
-    last = (
-        await session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        )
-    ).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    """Append one event to the chain, in the caller's transaction (written at its next flush).
+
+    The chain's head is read under a lock that keeps every other append out until this
+    transaction ends, so no two events get one seq and none is lost to a retry.
+    """
+    last_seq, prev_hash = await _head(session)
+    seq = last_seq + 1
     at = (at or utcnow()).astimezone(UTC)
     payload = json.loads(canonical(payload))  # exactly what a reader will get back
     event = AuditEvent(
@@ -66,8 +67,29 @@ async def append_audit(
                         subject=subject, payload=payload),
     )
     session.add(event)
-    await session.flush()
+    session.info[_LAST_APPENDED] = (session.sync_session.get_transaction(), event)
     return event
+
+
+async def _head(session: AsyncSession) -> tuple[int, str]:
+    """The last event's seq and hash, once this transaction holds the chain's lock: PostgreSQL's
+    advisory lock, or SQLite's write lock. A transaction that appended already holds it, and
+    the event it appended last is the head."""
+    appended = session.info.get(_LAST_APPENDED)
+    if appended is not None:
+        transaction, event = appended
+        if transaction is session.sync_session.get_transaction() and event in session:
+            return event.seq, event.hash
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    else:
+        await lock_for_writing(session)
+    last = (
+        await session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        )
+    ).first()
+    return (last[0], last[1]) if last else (0, GENESIS)
 
 
 @dataclass(frozen=True)

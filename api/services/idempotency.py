@@ -9,7 +9,12 @@ keys never meet) and to one request: its method, path, query and body.
   transaction; a repeat then gets that status and body back, marked `Idempotent-Replayed: true`.
 - A failed request releases its claim: it wrote nothing, so it may be retried with its key.
 - A remembered key lives `idempotency_ttl_hours` (Settings); a claim whose request died with its
-  process lapses after `update_timeout_seconds` + LEASE_MARGIN.
+  process lapses after `update_timeout_seconds` + LEASE_MARGIN. A lapsed row is as good as
+  none; lapsed rows are deleted when their key comes again, and all of them every PURGE_EVERY.
+- A request whose work is one short transaction (the worker's recordings) needs no claim: it
+  looks its key up (`answer_before`), then acts and remembers the answer in one transaction
+  (`remember_with`). A repeat racing it finds the key taken when it commits, and its retry
+  replays the answer (`answer_within`).
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -40,6 +46,8 @@ MAX_KEY_LENGTH = 200
 IN_FLIGHT = 0  # the response_status of a claimed key whose request has not answered yet
 LEASE_MARGIN = timedelta(seconds=60)
 REPLAYED_HEADER = "Idempotent-Replayed"
+PURGE_EVERY = 60.0  # seconds between deletions of every lapsed row, in each process
+_next_purge = 0.0  # time.monotonic() of this process's next one
 
 
 class KeyInFlight(ProblemError):
@@ -92,25 +100,34 @@ def stored_key(*, principal: Principal, key: str) -> str:
     return hashlib.sha256(f"{owner}\n{key}".encode()).hexdigest()
 
 
-async def claim(
-    *, session: AsyncSession, key: str, fingerprint: str, lease: timedelta, shown: str
-) -> IdempotencyKey | None:
-    """Claim `key` for this request (None), or the remembered answer to replay.
+@dataclass(frozen=True)
+class KeyedRequest:
+    """A request's Idempotency-Key as stored, and the fingerprint of the request it came with."""
 
-    422 if the key came with another request; 409 if its first request is still running.
-    Lapsed rows (remembered past their time, or claims whose request died) are cleared first.
-    """
-    now = utcnow()
-    await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-    row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
-    if row is None:
-        session.add(
-            IdempotencyKey(
-                key=key, request_hash=fingerprint, response_status=IN_FLIGHT, response_body={},
-                created_at=now, expires_at=now + lease,
-            )
-        )
-        await session.flush()
+    key: str
+    fingerprint: str
+    shown: str  # as the caller sent it, for the problems that name it
+
+
+async def keyed_request(*, request: Request, principal: Principal, key: str) -> KeyedRequest:
+    """The request's key, scoped to its caller; 422 unless the key is usable."""
+    shown = check_key(key)
+    return KeyedRequest(
+        key=stored_key(principal=principal, key=shown),
+        fingerprint=fingerprint(
+            method=request.method, path=request.url.path, query=request.url.query,
+            raw_body=await request.body(),
+        ),
+        shown=shown,
+    )
+
+
+def _live(
+    row: IdempotencyKey | None, *, fingerprint: str, shown: str, now: datetime
+) -> IdempotencyKey | None:
+    """`row`, unless there is none or it lapsed. 422 if the key came with another request;
+    409 if its first request is still running."""
+    if row is None or row.expires_at <= now:
         return None
     if row.request_hash != fingerprint:
         raise KeyReused(
@@ -125,6 +142,87 @@ async def claim(
             idempotency_key=shown, headers={"Retry-After": "1"},
         )
     return row
+
+
+async def _row(session: AsyncSession, key: str) -> IdempotencyKey | None:
+    return await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
+
+
+async def _purge_if_due(session: AsyncSession, now: datetime) -> None:
+    """In a write, once every PURGE_EVERY in this process: delete every lapsed row."""
+    global _next_purge
+    if time.monotonic() >= _next_purge:
+        _next_purge = time.monotonic() + PURGE_EVERY
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
+
+
+async def _live_or_cleared(
+    *, session: AsyncSession, key: str, fingerprint: str, shown: str
+) -> IdempotencyKey | None:
+    """In a write: the key's live row; a lapsed one is deleted."""
+    now = utcnow()
+    await _purge_if_due(session, now)
+    row = await _row(session, key)
+    live = _live(row, fingerprint=fingerprint, shown=shown, now=now)
+    if row is not None and live is None:
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+    return live
+
+
+async def claim(
+    *, session: AsyncSession, key: str, fingerprint: str, lease: timedelta, shown: str
+) -> IdempotencyKey | None:
+    """Claim `key` for this request (None), or the remembered answer to replay.
+
+    422 if the key came with another request; 409 if its first request is still running.
+    """
+    row = await _live_or_cleared(session=session, key=key, fingerprint=fingerprint, shown=shown)
+    if row is not None:
+        return row
+    now = utcnow()
+    session.add(
+        IdempotencyKey(
+            key=key, request_hash=fingerprint, response_status=IN_FLIGHT, response_body={},
+            created_at=now, expires_at=now + lease,
+        )
+    )
+    await session.flush()
+    return None
+
+
+async def answer_before(*, sessions: Sessions, keyed: KeyedRequest) -> Replay | None:
+    """Before acting, and outside its write: the answer remembered for the key, to replay, or
+    None when the key is free (the request is to act and then `remember_with` its rows)."""
+    async with sessions() as session:
+        row = await _row(session, keyed.key)
+    live = _live(row, fingerprint=keyed.fingerprint, shown=keyed.shown, now=utcnow())
+    return replay_of(live) if live is not None else None
+
+
+async def answer_within(*, session: AsyncSession, keyed: KeyedRequest) -> Replay | None:
+    """As `answer_before`, but in the write's transaction: for a retry after a lost race (to a
+    repeat of this request, perhaps), and clearing a lapsed row the key still had."""
+    row = await _live_or_cleared(
+        session=session, key=keyed.key, fingerprint=keyed.fingerprint, shown=keyed.shown
+    )
+    return replay_of(row) if row is not None else None
+
+
+async def remember_with(
+    *, session: AsyncSession, keyed: KeyedRequest, status: int, body: BaseModel,
+    ttl: timedelta,
+) -> None:
+    """Remember the answer to an unclaimed key in the transaction that wrote what it answers
+    for. A repeat that raced it finds the key taken when it commits; retried, it replays this."""
+    now = utcnow()
+    await _purge_if_due(session, now)
+    session.add(
+        IdempotencyKey(
+            key=keyed.key, request_hash=keyed.fingerprint, response_status=status,
+            response_body={"body": body.model_dump(mode="json"), "headers": {}},
+            created_at=now, expires_at=now + ttl,
+        )
+    )
 
 
 async def remember(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import (
@@ -44,11 +44,8 @@ def _subject(workflow_id: str, key: str) -> str:
     return f"{workflow_id}/{key}"
 
 
-async def _cycle_for(*, session: AsyncSession, event: TaskOpened, actor: str) -> Cycle:
-    """The event's cycle; a cycle started outside the API is adopted with the current template."""
-    cycle = await session.scalar(select(Cycle).where(Cycle.workflow_id == event.workflow_id))
-    if cycle is not None:
-        return cycle
+async def _adopt_cycle(*, session: AsyncSession, event: TaskOpened, actor: str) -> Cycle:
+    """The cycle of a workflow started outside the API, adopted with the current template."""
     committee = await committees.get_by_code(session=session, code=event.committee)
     if committee is None:
         raise NotFound(f"committee {event.committee!r} not found")
@@ -100,6 +97,36 @@ def _notify(
     )
 
 
+async def _step_context(
+    *, session: AsyncSession, event: LadderStepRecorded
+) -> tuple[Task, Committee, list[Escalation]]:
+    """In one query: the task, its cycle's committee, and the task's escalations that are open
+    or are this step's own (by rung and due date); 404 if the task was not opened."""
+    rows = (
+        await session.execute(
+            select(Task, Committee, Escalation)
+            .join(Cycle, Task.cycle_id == Cycle.id)
+            .join(Committee, Cycle.committee_id == Committee.id)
+            .outerjoin(
+                Escalation,
+                and_(
+                    Escalation.task_id == Task.id,
+                    or_(
+                        Escalation.resolved_at.is_(None),
+                        and_(Escalation.rung == event.rung.value,
+                             Escalation.due_on == event.due_on),
+                    ),
+                ),
+            )
+            .where(Cycle.workflow_id == event.workflow_id, Task.key == event.key)
+        )
+    ).all()
+    if not rows:
+        raise NotFound(f"no task {event.key!r} has been opened in {event.workflow_id}")
+    task, committee, _ = rows[0]
+    return task, committee, [row[2] for row in rows if row[2] is not None]
+
+
 async def _open_rungs(*, session: AsyncSession, task: Task) -> list[Escalation]:
     return list(
         (
@@ -137,10 +164,20 @@ async def _resolve_all(*, session: AsyncSession, task: Task, at: datetime) -> No
 
 async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str) -> Recorded:
     """Create the task row, open, and tell its committee."""
-    cycle = await _cycle_for(session=session, event=event, actor=actor)
-    existing = await session.scalar(
-        select(Task).where(Task.cycle_id == cycle.id, Task.key == event.key)
-    )
+    found = (
+        await session.execute(
+            select(Cycle, Task)
+            .outerjoin(Task, and_(Task.cycle_id == Cycle.id, Task.key == event.key))
+            .where(Cycle.workflow_id == event.workflow_id)
+        )
+    ).first()
+    if found is not None:
+        cycle, existing = found
+    else:
+        cycle = await _adopt_cycle(session=session, event=event, actor=actor)
+        existing = await session.scalar(
+            select(Task).where(Task.cycle_id == cycle.id, Task.key == event.key)
+        )
     if existing is not None:
         return Recorded(id=existing.id, created=False)
     task = Task(
@@ -203,17 +240,10 @@ async def record_ladder_step(
     *, session: AsyncSession, event: LadderStepRecorded, actor: str
 ) -> Recorded:
     """Raise an escalation to the rung's target and move the task up the ladder."""
-    task, cycle = await _task_for(session=session, workflow_id=event.workflow_id, key=event.key)
-    existing = await session.scalar(
-        select(Escalation).where(
-            Escalation.task_id == task.id, Escalation.rung == event.rung.value,
-            Escalation.due_on == event.due_on,
-        )
-    )
-    if existing is not None:
-        return Recorded(id=existing.id, created=False)
-    committee = await session.get(Committee, cycle.committee_id)
-    assert committee is not None
+    task, committee, rungs = await _step_context(session=session, event=event)
+    for existing in rungs:
+        if existing.rung == event.rung.value and existing.due_on == event.due_on:
+            return Recorded(id=existing.id, created=False)
     # The tree of the step's own day: a committee moved mid-year escalates to its new parent.
     on = tree.day_of(event.at)
     target = committee
@@ -229,14 +259,13 @@ async def record_ladder_step(
     )
     session.add(escalation)
     await session.flush()
-    _settle(task, {Rung(e.rung) for e in await _open_rungs(session=session, task=task)})
+    _settle(task, {Rung(e.rung) for e in [*rungs, escalation] if e.resolved_at is None})
     _notify(
         session, committee_id=target.id, task=task, kind=event.rung.value, escalation=escalation,
         message=f"{committee.code}: {task.title_en} (due {event.due_on.isoformat()}) "
         f"reached the {event.rung.value} rung.",
         at=event.at,
     )
-    await session.flush()
     await append_audit(
         session=session, actor=actor, action=f"task.{event.rung.value}",
         subject=_subject(event.workflow_id, event.key),
