@@ -13,6 +13,7 @@ from api.models import (
     ChangeKind,
     Committee,
     Cycle,
+    CycleState,
     Escalation,
     Notification,
     Submission,
@@ -173,6 +174,9 @@ async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str)
     ).first()
     if found is not None:
         cycle, existing = found
+        if cycle.status == CycleState.STARTING:
+            # Its workflow records tasks, so it runs: the start's answer was lost on the way.
+            cycle.status = CycleState.RUNNING
     else:
         cycle = await _adopt_cycle(session=session, event=event, actor=actor)
         existing = await session.scalar(

@@ -48,6 +48,19 @@ async def workflow_status(temporal: Client, workflow_id: str) -> WorkflowExecuti
         raise
 
 
+async def first_task_recorded(
+    api: httpx.AsyncClient, headers: dict[str, str], cycle_id: int
+) -> None:
+    """Wait until the cycle's workflow has recorded a task (its first opens on its first day)."""
+
+    async def recorded() -> bool:
+        response = await api.get("/tasks", params={"committee": "GR"}, headers=headers)
+        assert response.status_code == 200, response.text
+        return any(t["cycle_id"] == cycle_id for t in response.json()["items"])
+
+    await eventually(recorded, within=30)
+
+
 @pytest.mark.parametrize("lost", ["request", "answer"])
 async def test_a_start_that_loses_temporal_stays_starting_until_repeated(
     live: Live, factory: Factory, lost: str
@@ -70,11 +83,13 @@ async def test_a_start_that_loses_temporal_stays_starting_until_repeated(
         problem = failed.json()
         assert (problem["workflow_id"], problem["cycle_status"]) == (workflow_id, "starting")
         assert "recorded as starting" in problem["detail"]
-        assert await statuses(api, admin, live.year) == {"GR": "starting"}
-        # Lost on the way there: nothing runs. Lost on the way back: it runs, unconfirmed.
-        assert await workflow_status(live.temporal, workflow_id) == (
-            None if lost == "request" else RUNNING
-        )
+        if lost == "request":  # lost on the way there: nothing runs
+            assert await statuses(api, admin, live.year) == {"GR": "starting"}
+            assert await workflow_status(live.temporal, workflow_id) is None
+        else:  # lost on the way back: it runs, and its first recording says so
+            assert await workflow_status(live.temporal, workflow_id) == RUNNING
+            await first_task_recorded(api, admin, problem["cycle_id"])
+            assert await statuses(api, admin, live.year) == {"GR": "running"}
         faults.heal()
         again = await api.post("/cycles", json=body, headers=keyed)
 
