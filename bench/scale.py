@@ -211,7 +211,7 @@ async def run(bench: Bench) -> list[Measurement]:
             details=common,
         ),
         Measurement(
-            bench="scale", metric="worker peak RSS growth, 2nd half of cycles", unit="MiB",
+            bench="scale", metric="worker peak RSS growth, 2nd half of its work", unit="MiB",
             ours=peak / 1024, baseline=half / 1024,
             baseline_label="peak half-way through the worker's work",
             goal=Goal("<=", 1.1), details={**common, "series": series},
