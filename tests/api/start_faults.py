@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
 from tests.conftest import free_port
+from tests.reliability.tcp_proxy import pipe
 
 StartHook = Callable[[int, str], Awaitable[None]]
 
@@ -112,7 +113,7 @@ class CuttableProxy:
             writer.close()
             return
         self.streams |= {writer, up_writer}
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -124,14 +125,3 @@ class CuttableProxy:
         finally:
             proxy.cut()
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while chunk := await reader.read(65536):
-            writer.write(chunk)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        with contextlib.suppress(Exception):
-            writer.close()

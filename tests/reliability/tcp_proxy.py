@@ -14,7 +14,8 @@ import sys
 LIFETIME_SECONDS = 3600
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy bytes from `reader` to `writer` until either side ends; then close `writer`."""
     try:
         while chunk := await reader.read(65536):
             writer.write(chunk)
@@ -33,7 +34,7 @@ async def serve(listen: int, host: str, port: int) -> None:
         except OSError:
             client_w.close()
             return
-        await asyncio.gather(_pipe(client_r, upstream_w), _pipe(upstream_r, client_w))
+        await asyncio.gather(pipe(client_r, upstream_w), pipe(upstream_r, client_w))
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_address=True)
     async with server:
