@@ -57,7 +57,7 @@ class Starter:
 
 
 @dataclass(frozen=True)
-class Recorded:
+class RecordedCycle:
     """A committee's committed cycle row, and the input its workflow starts with."""
 
     cycle: Cycle
@@ -69,7 +69,7 @@ class Recorded:
 async def record_cycles(
     *, session: AsyncSession, targets: Sequence[Committee], year: int,
     seconds_per_day: float | None, actor: str, parsed: dict[int, Template],
-) -> list[Recorded]:
+) -> list[RecordedCycle]:
     """Each committee's cycle row for the year: an existing one as it is, a missing one created
     `starting` with the current template and audited. `parsed` caches templates by row id."""
     found = await session.scalars(
@@ -106,7 +106,7 @@ async def record_cycles(
             committee=committee.code, year=year, committee_level=CommitteeLevel(committee.level),
             template=parsed[template.id], seconds_per_day=cycle.seconds_per_day,
         )
-        recorded.append(Recorded(cycle, committee, template, cycle_input))
+        recorded.append(RecordedCycle(cycle, committee, template, cycle_input))
     return recorded
 
 
@@ -122,7 +122,7 @@ async def temporal_answers(starter: Starter) -> bool:
         return False
 
 
-async def launch(starter: Starter, recorded: Recorded) -> bool:
+async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
     """Start the workflow; False if Temporal already has it. 503 if Temporal does not answer."""
     cycle = recorded.cycle
     try:
@@ -175,7 +175,7 @@ async def _start_one(
         )
     parsed: dict[int, Template] = {}
 
-    async def work(session: AsyncSession) -> list[Recorded]:
+    async def work(session: AsyncSession) -> list[RecordedCycle]:
         return await record_cycles(
             session=session, targets=[committee], year=year, seconds_per_day=seconds_per_day,
             actor=actor, parsed=parsed,
@@ -248,7 +248,7 @@ class _YearStart:
         self.outcome = YearCyclesStarted(year=year, committees=committees, started=0,
                                          existing=0, failed=0)
         self.parsed: dict[int, Template] = {}
-        self.to_mark: list[tuple[Recorded, bool]] = []
+        self.to_mark: list[tuple[RecordedCycle, bool]] = []
         self.unanswered = False  # a start failed since Temporal last answered
         self.in_flight: set[asyncio.Task[None]] = set()
 
@@ -289,8 +289,8 @@ class _YearStart:
             await asyncio.wait(set(in_flight))
         await self.mark()
 
-    async def record_batch(self, batch: list[Committee]) -> list[Recorded]:
-        async def work(session: AsyncSession) -> list[Recorded]:
+    async def record_batch(self, batch: list[Committee]) -> list[RecordedCycle]:
+        async def work(session: AsyncSession) -> list[RecordedCycle]:
             return await record_cycles(
                 session=session, targets=batch, year=self.year,
                 seconds_per_day=self.seconds_per_day, actor=self.actor, parsed=self.parsed,
@@ -304,7 +304,7 @@ class _YearStart:
                 self.fail(committee, f"its cycle could not be recorded: {exc}")
             return []
 
-    async def start_one(self, recorded: Recorded) -> None:
+    async def start_one(self, recorded: RecordedCycle) -> None:
         async with self.gate:
             try:
                 started = await launch(self.starter, recorded)
