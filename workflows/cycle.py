@@ -67,7 +67,11 @@ PATCH_WITHDRAW_RUNGS = "withdraw-rungs-on-extension"
 # A change waits for a rung being recorded, so the backend never hears of a rung after the
 # completion, extension or waiver that should have settled it.
 PATCH_RUNG_BEFORE_CHANGE = "rung-recorded-before-change"
-# Unlimited attempts: a 4xx comes back from the activity as non-retryable, anything else passes.
+# An activity that failed for good (cancelled, or a worker that still fails a refusal for good)
+# is scheduled again after a wait: no answer from the backend fails the cycle.
+PATCH_ACTIVITY_FAILURES_WAIT = "activity-failures-wait"
+FAILED_ACTIVITY_WAITS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
+# Unlimited attempts: the activity retries every answer (a refusal with its own backoff).
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -425,10 +429,25 @@ class CommitteeCycle:
         return self._clock.calendar_at(workflow.now())
 
     async def _record(self, activity: str, event: BaseModel) -> Recorded:
-        return await workflow.execute_activity(
-            activity, event, result_type=Recorded,
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-        )
+        """Record an event; an activity that fails for good is scheduled again after a wait,
+        loudly, so that the cycle waits for whoever fixes the backend instead of failing."""
+        failures = 0
+        while True:
+            try:
+                return await workflow.execute_activity(
+                    activity, event, result_type=Recorded,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+                )
+            except ActivityError as error:
+                if not workflow.patched(PATCH_ACTIVITY_FAILURES_WAIT):
+                    raise
+                wait = FAILED_ACTIVITY_WAITS[min(failures, len(FAILED_ACTIVITY_WAITS) - 1)]
+                failures += 1
+                workflow.logger.error(
+                    "cycle %s: %s failed (%s); trying again in %s",
+                    self._workflow_id, activity, error.cause or error, wait,
+                )
+                await workflow.sleep(wait)
 
     def _task_opened(self, item: CycleItem, opened_at: datetime) -> TaskOpened:
         template_item = item.template_item

@@ -17,6 +17,8 @@ class WorkerSettings(TemporalConnection, BaseSettings):
     max_cached_workflows: int = Field(default=1000, ge=0)
     max_concurrent_activities: int = Field(default=100, ge=1)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Longest wait between two attempts of a recording the backend refused (seconds).
+    refusal_retry_cap: float = Field(default=300.0, gt=0, le=86_400)
 
 
 def load_worker_settings() -> WorkerSettings:

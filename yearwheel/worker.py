@@ -47,7 +47,10 @@ def build_worker(
 async def run_worker(settings: WorkerSettings) -> None:
     """Run until SIGINT or SIGTERM; running activities get time to finish before exit."""
     client = await connect(settings)
-    backend = BackendActivities(api_url=settings.api_url, service_token=settings.service_token)
+    backend = BackendActivities(
+        api_url=settings.api_url, service_token=settings.service_token,
+        refusal_retry_cap=timedelta(seconds=settings.refusal_retry_cap),
+    )
     worker = build_worker(client, settings=settings, backend=backend)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,8 +6,11 @@ import asyncio
 from datetime import date
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError, WorkflowUpdateStage
-from temporalio.exceptions import ApplicationError
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
 from temporalio.testing import WorkflowEnvironment
 
 from domain.contracts import (
@@ -25,8 +28,8 @@ from domain.contracts import (
     RejectionType,
     WaiveTask,
 )
-from domain.template import DEFAULT_TEMPLATE, Template
 from tests.workflow.support import RunningCycle, day, rejection, running_cycle
+from workflows.cycle import FAILED_ACTIVITY_WAITS
 
 
 async def opened_year(cycle: RunningCycle) -> None:
@@ -150,19 +153,23 @@ async def test_a_pending_task_cannot_be_completed(time_skipping_env: WorkflowEnv
         assert error.type == RejectionType.TASK_NOT_OPEN and "not open yet" in error.message
 
 
-async def test_a_refused_recording_fails_the_completion_and_leaves_the_task_open(
+async def test_an_activity_failed_for_good_is_tried_again_and_the_completion_waits(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
+    """A recording that fails for good (an older worker's 4xx) neither rejects the change nor
+    fails the cycle: the workflow schedules it again after a wait, and the change goes on."""
     async with running_cycle(time_skipping_env) as cycle:
         await opened_year(cycle)
         cycle.backend.fail_next(ACTIVITY_RECORD_COMPLETION)
-        with pytest.raises(WorkflowUpdateFailedError) as caught:
-            await cycle.complete("plan")
-        assert rejection(caught.value).type == "BackendRefused"
-        assert (await cycle.item("plan")).state is ItemState.OPEN
-
-        assert (await cycle.complete("plan")).state is ItemState.COMPLETED
+        handle = await cycle.handle.start_update(
+            UPDATE_COMPLETE, cycle.complete_command("plan"), result_type=ItemStatus,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        await cycle.env.sleep(FAILED_ACTIVITY_WAITS[0].total_seconds() + 5)
+        assert (await handle.result()).state is ItemState.COMPLETED
         assert len(cycle.backend.completions()) == 1
+        described = await cycle.handle.describe()
+        assert described.status is WorkflowExecutionStatus.RUNNING
 
 
 async def test_a_passing_backend_fault_is_retried(time_skipping_env: WorkflowEnvironment) -> None:
@@ -200,20 +207,19 @@ async def test_extensions_must_move_the_due_date_later_within_the_next_year(
         assert rejection(caught.value).type == RejectionType.TASK_NOT_OPEN
 
 
-async def test_a_refused_opening_fails_the_cycle_visibly(
+async def test_an_opening_failed_for_good_waits_and_opens_the_task(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    """A 4xx on opening a task is a bug to look at, not something to retry in silence."""
-    # One item only: the time-skipping server stays locked for ever if a workflow closes
-    # while other activities are in flight (here: the other tasks opening the same day).
-    only_plan = Template(items=(DEFAULT_TEMPLATE.item("plan"),))
-    async with running_cycle(time_skipping_env, template=only_plan) as cycle:
-        cycle.backend.fail_next(ACTIVITY_OPEN_TASK)
+    """No backend answer fails the cycle: an opening that failed for good is tried again."""
+    async with running_cycle(time_skipping_env) as cycle:
+        cycle.backend.fail_next(ACTIVITY_OPEN_TASK, times=2)
         await cycle.advance_to(day(cycle.year, 1, 1, hour=9))
-        with pytest.raises(WorkflowFailureError) as caught:
-            await cycle.handle.result()
-        cause = caught.value.cause
-        assert isinstance(cause, ApplicationError) and cause.type == "RecordingRefused"
+        await cycle.env.sleep(sum(w.total_seconds() for w in FAILED_ACTIVITY_WAITS[:2]) + 5)
+        opened = await cycle.wait_for_item("plan", lambda i: i.state is ItemState.OPEN)
+        assert opened.opened_at is not None
+        assert [e.key for e in cycle.backend.opened()].count("plan") == 1
+        described = await cycle.handle.describe()
+        assert described.status is WorkflowExecutionStatus.RUNNING
 
 
 @pytest.mark.parametrize("change", ["complete", "extend", "waive"])
