@@ -5,7 +5,8 @@ here), replayed in one go with the workflows the worker runs and the project's d
 as `yearwheel audit replay --year` does. Baseline: trivial workflows (no-op activities one
 after another) with histories of the same lengths, replayed the same way. Both in milliseconds
 per 1,000 history events, median of warm passes; the first (cold) replay of a single history,
-which pays for the sandbox importing the workflow code, is in the details.
+which pays for the sandbox importing the workflow code, is in the details, and so is a pass with
+our modules passed through the sandbox (what the worker's setting saves; replays stay strict).
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ async def run(bench: Bench) -> list[Measurement]:
                  workflow_runner=workflow_runner()),
         items, repeats
     )
+    # What the production worker's YEARWHEEL_SANDBOX_PASS_THROUGH_OWN saves per new cycle.
+    _, passed = await _timed(
+        Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
+                 workflow_runner=workflow_runner(pass_through_own=True)),
+        items, repeats
+    )
     bare_cold, bare = await _timed(
         Replayer(workflows=[BareSteps], data_converter=pydantic_data_converter,
                  workflow_runner=workflow_runner("bench")),
@@ -98,6 +105,7 @@ async def run(bench: Bench) -> list[Measurement]:
             details={
                 "histories": len(items), "events": events, "bare_events": bare_events,
                 "passes": repeats, "ours_pass_ms": round(1000 * median(ours), 1),
+                "ours_passed_through_pass_ms": round(1000 * median(passed), 1),
                 "bare_pass_ms": round(1000 * median(bare), 1),
                 "ours_cold_single_ms": round(1000 * ours_cold, 1),
                 "bare_cold_single_ms": round(1000 * bare_cold, 1),

@@ -3,7 +3,8 @@
 Every obligation runs as its own coroutine: it waits for its open day and its
 prerequisites, asks the backend to open the task, then climbs its escalation ladder until
 the task is completed or waived. Staff and supervisors act through updates; the status
-query shows the whole year. Activities are called by name, so no HTTP code is imported.
+query shows the whole year. Activities are called by name, so no HTTP code is imported; the
+sandbox imports and checks every module here and in domain/ (workflows/sandbox.py).
 """
 
 from __future__ import annotations
@@ -12,54 +13,52 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-
-    from domain.calendar import due_instant, ladder_for, obligations
-    from domain.contracts import (
-        ACTIVITY_CLOSE_CYCLE,
-        ACTIVITY_OPEN_TASK,
-        ACTIVITY_RECORD_COMPLETION,
-        ACTIVITY_RECORD_LADDER_STEP,
-        ACTIVITY_RECORD_TASK_CHANGE,
-        ACTIVITY_WITHDRAW_LADDER_STEP,
-        QUERY_STATUS,
-        SIGNAL_ROSTER_CHANGED,
-        UPDATE_COMPLETE,
-        UPDATE_EXTEND,
-        UPDATE_WAIVE,
-        WORKFLOW_NAME,
-        CompleteTask,
-        CompletionRecorded,
-        CycleClosed,
-        CycleInput,
-        CycleResult,
-        CycleStatus,
-        ExtendDeadline,
-        ItemStatus,
-        LadderStepRecorded,
-        LadderStepWithdrawn,
-        Recorded,
-        RosterChanged,
-        TaskChanged,
-        TaskOpened,
-        WaiveTask,
-    )
-    from domain.roster import CONSOLIDATE_ITEM_KEY, check_tally, consolidation
-    from domain.template import EvidenceKind
-    from workflows.clock import CalendarClock
-    from workflows.items import CycleItem
-    from workflows.rules import (
-        check_changeable,
-        check_evidence,
-        check_extension,
-        check_roster_rule,
-        summarise,
-    )
+from domain.calendar import due_instant, ladder_for, obligations
+from domain.contracts import (
+    ACTIVITY_CLOSE_CYCLE,
+    ACTIVITY_OPEN_TASK,
+    ACTIVITY_RECORD_COMPLETION,
+    ACTIVITY_RECORD_LADDER_STEP,
+    ACTIVITY_RECORD_TASK_CHANGE,
+    ACTIVITY_WITHDRAW_LADDER_STEP,
+    QUERY_STATUS,
+    SIGNAL_ROSTER_CHANGED,
+    UPDATE_COMPLETE,
+    UPDATE_EXTEND,
+    UPDATE_WAIVE,
+    WORKFLOW_NAME,
+    CompleteTask,
+    CompletionRecorded,
+    CycleClosed,
+    CycleInput,
+    CycleResult,
+    CycleStatus,
+    ExtendDeadline,
+    ItemStatus,
+    LadderStepRecorded,
+    LadderStepWithdrawn,
+    Recorded,
+    RosterChanged,
+    TaskChanged,
+    TaskOpened,
+    WaiveTask,
+)
+from domain.roster import CONSOLIDATE_ITEM_KEY, check_tally, consolidation
+from domain.template import EvidenceKind
+from workflows.clock import CalendarClock
+from workflows.items import CycleItem
+from workflows.rules import (
+    check_changeable,
+    check_evidence,
+    check_extension,
+    check_roster_rule,
+    summarise,
+)
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # An extension tells the backend which reached rungs it takes back (one activity per rung).

@@ -7,14 +7,13 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 
-with workflow.unsafe.imports_passed_through():
-    from domain.calendar import HCM
-    from domain.contracts import (
-        ACTIVITY_START_YEAR,
-        YEAR_WORKFLOW_NAME,
-        OpenYearInput,
-        YearStarted,
-    )
+from domain.calendar import HCM
+from domain.contracts import (
+    ACTIVITY_START_YEAR,
+    YEAR_WORKFLOW_NAME,
+    OpenYearInput,
+    YearStarted,
+)
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 

@@ -19,6 +19,9 @@ class WorkerSettings(TemporalConnection, BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Longest wait between two attempts of a recording the backend refused (seconds).
     refusal_retry_cap: float = Field(default=300.0, gt=0, le=86_400)
+    # Import workflows/ and domain/ once, outside the sandbox (cheaper new cycles, unchecked
+    # code: see workflows/sandbox.py). Off: the sandbox checks them, as in tests and replays.
+    sandbox_pass_through_own: bool = False
 
 
 def load_worker_settings() -> WorkerSettings:
