@@ -29,6 +29,7 @@ from api.routes import (
 )
 from api.services import idempotency
 from api.settings import Settings
+from api.stuck_watch import StuckWatch
 from api.temporal import connect_temporal
 
 
@@ -93,5 +94,6 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         app.include_router(module.router)
     app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(StuckWatch)  # a refused /internal call marks its cycle stuck
     install_metrics(app)  # outermost: every answer is counted, refusals and 413s too
     return app

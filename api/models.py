@@ -332,3 +332,22 @@ class CommitteeParent(Base):
     reason: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class StuckCycle(Base):
+    """A cycle whose last call to /internal/* was refused, until one of its recordings succeeds.
+
+    Keyed by the workflow id the worker names in X-Yearwheel-Cycle; a 401 carries it from a
+    caller the API could not identify, so it is shown, never trusted for anything else.
+    """
+
+    __tablename__ = "stuck_cycles"
+
+    workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str] = mapped_column(String(2000))
+    count: Mapped[int] = mapped_column(Integer, default=1)

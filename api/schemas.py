@@ -150,9 +150,11 @@ class CyclePublic(BaseModel):
     template_code: str
     template_version: int
     seconds_per_day: float | None
-    status: Literal["starting", "running", "closed"] = Field(
+    status: Literal["starting", "running", "stuck", "closed"] = Field(
         description="starting: recorded, its workflow not yet started (a repeated start "
-        "starts it); running: its workflow runs; closed: it ended with its result."
+        "starts it); running: its workflow runs; stuck: its workflow runs but the API refused "
+        "its last recording (see `refusal`; it retries until the cause is fixed); closed: it "
+        "ended with its result."
     )
     started_at: datetime
     closed_at: datetime | None
@@ -162,12 +164,30 @@ class CycleItemPublic(ItemStatus):
     task_id: int | None = Field(default=None, description="The task's id once it has opened.")
 
 
+class StuckCyclePublic(BaseModel):
+    workflow_id: str = Field(description="As the worker named it (X-Yearwheel-Cycle).")
+    first_seen: datetime
+    last_seen: datetime
+    status: int = Field(description="The HTTP status of the last refusal.")
+    method: str
+    path: str
+    detail: str
+    count: int = Field(description="Refusals since the cycle last recorded.")
+
+
 class CycleDetail(CyclePublic):
     source: Literal["workflow", "database"] = Field(
         description="workflow: the live status query; database: the recorded projection."
     )
     calendar_now: datetime | None = None
+    refusal: StuckCyclePublic | None = Field(
+        default=None, description="The last refused recording of a stuck cycle."
+    )
     items: list[CycleItemPublic]
+
+
+class StuckCyclePage(Page):
+    items: list[StuckCyclePublic]
 
 
 class CyclePage(Page):
@@ -260,3 +280,7 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "down"]
     temporal: Literal["ok", "down"]
+    stuck_cycles: int | None = Field(
+        default=None, description="Cycles whose last recording the API refused (None: the "
+        "database did not answer). Any makes the status degraded; see GET /cycles/stuck."
+    )

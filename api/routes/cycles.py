@@ -21,11 +21,12 @@ from api.schemas import (
     CycleDetail,
     CyclePage,
     CyclePublic,
+    StuckCyclePage,
     YearCyclesCreate,
     YearCyclesStarted,
 )
-from api.services import cycles, starts
-from api.services.access import read_scope
+from api.services import cycles, starts, stuck
+from api.services.access import Action, read_scope, require
 
 router = APIRouter(tags=["cycles"])
 
@@ -99,6 +100,26 @@ async def start_year(
     if not outcome.failed:  # a repeat should start the ones that failed, not replay this
         await idem.remember(status=status.HTTP_200_OK, body=outcome)
     return outcome
+
+
+@router.get(
+    "/cycles/stuck", response_model=StuckCyclePage, responses=problem_responses(401, 403, 422)
+)
+async def list_stuck_cycles(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> StuckCyclePage:
+    """Cycles whose last recording the API refused, longest stuck first (board, auditor, admin).
+
+    Each waits and retries until the cause (a service token, a release) is fixed; its first
+    recording that succeeds takes it off this list."""
+    require(user, Action.AUDIT)
+    items = await stuck.list_public(session=session, limit=limit, offset=offset)
+    return StuckCyclePage(
+        items=items, total=await stuck.count(session=session), limit=limit, offset=offset
+    )
 
 
 @router.get(

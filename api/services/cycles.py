@@ -13,6 +13,7 @@ from temporalio.client import Client
 from api.models import Committee, Cycle, Task, TaskChange, TemplateRow
 from api.problems import NotFound
 from api.schemas import CycleDetail, CycleItemPublic, CyclePublic
+from api.services import stuck
 from api.services.access import Scope
 from api.services.templates import template_of
 from domain.calendar import obligations
@@ -81,8 +82,11 @@ async def detail(
     cycle, committee, template_row = row
     tasks = list((await session.scalars(select(Task).where(Task.cycle_id == cycle.id))).all())
     task_ids = {t.key: t.id for t in tasks}
+    refusal = await stuck.last_refusal(session=session, workflow_id=cycle.workflow_id)
     await session.commit()  # hold no transaction open while Temporal answers
     public = to_public(cycle, committee, template_row).model_dump()
+    if refusal is not None and cycle.result is None:  # its workflow waits on the refusal
+        public |= {"status": "stuck", "refusal": refusal}
     if cycle.result is not None:
         result = CycleResult.model_validate(cycle.result)
         return CycleDetail(

@@ -327,6 +327,7 @@ BUILDERS: dict[str, Builder] = {
     "POST /cycles": _start_cycle,
     "POST /years/{year}/cycles": _start_year,
     "GET /cycles": _static("GET", "/cycles"),
+    "GET /cycles/stuck": _static("GET", "/cycles/stuck"),
     "GET /cycles/{cycle_id}": _cycle,
     "GET /tasks": _static("GET", "/tasks"),
     "GET /tasks/{task_id}": _task,

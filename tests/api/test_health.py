@@ -18,7 +18,9 @@ async def test_healthy_when_database_and_temporal_answer(
     async with asgi_client(settings, temporal_client=dev_env.client) as client:
         response = await client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "temporal": "ok"}
+    assert response.json() == {
+        "status": "ok", "database": "ok", "temporal": "ok", "stuck_cycles": 0
+    }
 
 
 async def test_503_names_temporal_when_it_is_down(api: httpx.AsyncClient) -> None:

@@ -68,6 +68,7 @@ EXPECTED: dict[str, dict[str, Status]] = {
         staff=403, supervisor=403, board=200, auditor=403, admin=200
     ),
     "GET /cycles": EVERYONE,
+    "GET /cycles/stuck": people(staff=403, supervisor=403, board=200, auditor=200, admin=200),
     "GET /cycles/{cycle_id}": IN_REACH,
     "GET /tasks": EVERYONE,
     "GET /tasks/{task_id}": IN_REACH,
