@@ -180,9 +180,15 @@ EVIDENCE_MODELS: dict[EvidenceKind, type[_Evidence]] = {
 evidence_adapter: TypeAdapter[Evidence] = TypeAdapter(Evidence)
 
 
-def parse_evidence(kind: EvidenceKind, payload: object) -> _Evidence:
-    """Validate a payload as the evidence `kind` takes; raises pydantic.ValidationError."""
+def parse_evidence(
+    kind: EvidenceKind, payload: object, *, extra: Literal["forbid", "ignore"] = "forbid"
+) -> _Evidence:
+    """Validate a payload as the evidence `kind` takes; raises pydantic.ValidationError.
+
+    The API's edge forbids unknown fields; the workflow ignores them (`extra="ignore"`), so
+    that evidence a newer API accepted never fails an older worker's check or a replay.
+    """
     model = EVIDENCE_MODELS[kind]
     if isinstance(payload, dict) and "kind" not in payload:
         payload = {**payload, "kind": kind.value}
-    return model.model_validate(payload)
+    return model.model_validate(payload, extra=extra)

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    """Template models: a cycle's input carries them, so a field a newer release added is
+    ignored by an older worker or replay. A template sent to the API is held to the known
+    fields by the edge (`extra="forbid"` at validation, api/routes/templates.py); the schema
+    says so."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", json_schema_extra={"additionalProperties": False}
+    )
 
 
 class Stage(StrEnum):

@@ -59,7 +59,7 @@ def check_evidence(item: CycleItem, evidence: dict[str, Any]) -> BaseModel:
     """The evidence parsed as the item's kind; the rejection names every faulty field."""
     kind = item.template_item.evidence
     try:
-        return parse_evidence(kind, evidence)
+        return parse_evidence(kind, evidence, extra="ignore")
     except ValidationError as error:
         problems = [
             {"field": ".".join(str(p) for p in e["loc"]) or "evidence", "problem": e["msg"]}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from api.deps import CurrentUser, IdempotencyDep, SessionDep
 from api.problems import problem_responses
@@ -16,11 +18,23 @@ from domain.template import Template
 router = APIRouter(tags=["templates"])
 
 
+async def closed_template(request: Request) -> None:
+    """A template sent here names only known fields (the model itself ignores unknown ones,
+    so that a cycle's input from a newer release replays on older code)."""
+    try:
+        Template.model_validate(await request.json(), extra="forbid")
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from None
+
+
 @router.post(
     "/templates",
     status_code=status.HTTP_201_CREATED,
     response_model=TemplatePublic,
     responses=problem_responses(401, 403, 409, 422),
+    dependencies=[Depends(closed_template)],
 )
 async def create_template(
     data: Template, session: SessionDep, user: CurrentUser, idem: IdempotencyDep,

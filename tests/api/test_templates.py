@@ -56,9 +56,10 @@ async def test_admins_add_versions_and_everyone_reads_them(
         ({"roster_minimum_upper": 0}, ["roster_minimum_upper"]),
         ({"consolidation_days": "thirty"}, ["consolidation_days"]),
         ({"colour": "red"}, ["colour"]),
+        ({"items": [{**next_version()["items"][0], "channel": "zalo"}]}, ["items.0.channel"]),
         ({"timezone": "Europe/Paris"}, ["timezone"]),
     ],
-    ids=["no-items-is-fine", "minimum", "days", "extra", "another-zone"],
+    ids=["no-items-is-fine", "minimum", "days", "extra", "extra-in-an-item", "another-zone"],
 )
 async def test_a_template_is_validated_as_the_domain_defines_it(
     api: httpx.AsyncClient, factory: Factory, change: dict[str, Any], fields: list[str] | None
