@@ -3,15 +3,16 @@
 Every obligation runs as its own coroutine: it waits for its open day and its
 prerequisites, asks the backend to open the task, then climbs its escalation ladder until
 the task is completed or waived. Staff and supervisors act through updates; the status
-query shows the whole year. Activities are called by name, so no HTTP code is imported; the
+query shows the whole year. Activities are called by method (mypy checks each call's argument); the
 sandbox imports and checks every module here and in domain/ (workflows/sandbox.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -20,12 +21,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from domain.calendar import due_instant, ladder_for, obligations
 from domain.contracts import (
-    ACTIVITY_CLOSE_CYCLE,
-    ACTIVITY_OPEN_TASK,
-    ACTIVITY_RECORD_COMPLETION,
-    ACTIVITY_RECORD_LADDER_STEP,
-    ACTIVITY_RECORD_TASK_CHANGE,
-    ACTIVITY_WITHDRAW_LADDER_STEP,
     QUERY_STATUS,
     SIGNAL_ROSTER_CHANGED,
     UPDATE_COMPLETE,
@@ -59,6 +54,14 @@ from workflows.rules import (
     check_roster_rule,
     summarise,
 )
+
+with workflow.unsafe.imports_passed_through():
+    # Not workflow code: imported for its activity methods' names and types (it imports httpx).
+    from activities.backend import BackendActivities
+
+Event = TypeVar("Event", bound=BaseModel)
+# One recording an update makes, ready to run (and to run again after a failure).
+Step = Callable[[], Awaitable[Recorded]]
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # An extension tells the backend which reached rungs it takes back (one activity per rung).
@@ -121,7 +124,7 @@ class CommitteeCycle:
         self._closing = True
         result = self._result()
         await self._record(
-            ACTIVITY_CLOSE_CYCLE,
+            BackendActivities.close_cycle,
             CycleClosed(workflow_id=self._workflow_id, result=result, at=self._calendar_now()),
         )
         self._finished = True
@@ -172,7 +175,7 @@ class CommitteeCycle:
         opened_at = opened_at or self._calendar_now()
         item.opening = True
         try:
-            await self._record(ACTIVITY_OPEN_TASK, self._task_opened(item, opened_at))
+            await self._record(BackendActivities.open_task, self._task_opened(item, opened_at))
         finally:
             item.opening = False
         item.mark_opened(opened_at)
@@ -203,7 +206,7 @@ class CommitteeCycle:
             item.recording_rung = True
             try:
                 await self._record(
-                    ACTIVITY_RECORD_LADDER_STEP,
+                    BackendActivities.record_ladder_step,
                     LadderStepRecorded(
                         workflow_id=self._workflow_id, key=item.key, rung=rung,
                         due_on=item.due_on, at=max(instant, item.opened_at),
@@ -248,7 +251,9 @@ class CommitteeCycle:
             # The task accepting the update; its UpdateAccepted event follows shortly after.
             event_id=workflow.info().get_current_history_length(),
         )
-        await self._record_change(item, (ACTIVITY_RECORD_COMPLETION, event))
+        await self._record_change(
+                item, self._step(BackendActivities.record_completion, event)
+            )
         item.complete(at=completed_at, actor=command.actor, late=late)
         if item.template_item.evidence is EvidenceKind.ROSTER:
             # Its validator held the team to the rules, so any open consolidation is done too.
@@ -277,15 +282,17 @@ class CommitteeCycle:
             new_due_on=command.new_due_on, previous_due_on=item.due_on,
         )
         if not workflow.patched(PATCH_WITHDRAW_RUNGS):
-            await self._record_change(item, (ACTIVITY_RECORD_TASK_CHANGE, event))
+            await self._record_change(
+                item, self._step(BackendActivities.record_task_change, event)
+            )
             item.extend(
                 command.new_due_on, calendar_now=self._calendar_now(), reason=command.reason
             )
             return item.status()
         # Whoever an escalation reached hears that it is withdrawn, and the history says so.
-        steps: list[tuple[str, BaseModel]] = [(ACTIVITY_RECORD_TASK_CHANGE, event)]
+        steps = [self._step(BackendActivities.record_task_change, event)]
         steps += [
-            (ACTIVITY_WITHDRAW_LADDER_STEP, LadderStepWithdrawn(
+            self._step(BackendActivities.withdraw_ladder_step, LadderStepWithdrawn(
                 workflow_id=self._workflow_id, key=item.key, rung=rung, due_on=item.due_on,
                 new_due_on=command.new_due_on, at=at, actor=command.actor, reason=command.reason,
             ))
@@ -310,10 +317,10 @@ class CommitteeCycle:
             workflow_id=self._workflow_id, key=item.key, change="waived", actor=command.actor,
             reason=command.reason, at=at,
         )
-        steps: list[tuple[str, BaseModel]] = [(ACTIVITY_RECORD_TASK_CHANGE, event)]
+        steps = [self._step(BackendActivities.record_task_change, event)]
         if item.opened_at is None:
             # The backend keeps a row for every task a person acted on, opened or not.
-            steps.insert(0, (ACTIVITY_OPEN_TASK, self._task_opened(item, at)))
+            steps.insert(0, self._step(BackendActivities.open_task, self._task_opened(item, at)))
         await self._record_change(item, *steps)
         if item.opened_at is None:
             item.mark_opened(at)
@@ -324,13 +331,13 @@ class CommitteeCycle:
     def _validate_waive(self, command: WaiveTask) -> None:
         check_changeable(self._items, command.key, must_be_open=False)
 
-    async def _record_change(self, item: CycleItem, *steps: tuple[str, BaseModel]) -> None:
+    async def _record_change(self, item: CycleItem, *steps: Step) -> None:
         """Record a claimed change, step by step; release the claim whatever happens."""
         try:
             if workflow.patched(PATCH_RUNG_BEFORE_CHANGE):
                 await workflow.wait_condition(lambda: not item.recording_rung)
-            for activity, event in steps:
-                await self._record(activity, event)
+            for step in steps:
+                await step()
         except ActivityError as error:
             cause = error.cause
             raise ApplicationError(
@@ -403,7 +410,9 @@ class CommitteeCycle:
                 completed_at=completed_at, late=late,
                 event_id=workflow.info().get_current_history_length(),
             )
-            await self._record_change(item, (ACTIVITY_RECORD_COMPLETION, event))
+            await self._record_change(
+                item, self._step(BackendActivities.record_completion, event)
+            )
             item.complete(at=completed_at, actor=actor, late=late)
         except Exception as error:  # surfaced by run(), like an item's own failure
             self._failure = error
@@ -427,14 +436,21 @@ class CommitteeCycle:
     def _calendar_now(self) -> datetime:
         return self._clock.calendar_at(workflow.now())
 
-    async def _record(self, activity: str, event: BaseModel) -> Recorded:
+    def _step(
+        self, activity: Callable[[BackendActivities, Event], Awaitable[Recorded]], event: Event
+    ) -> Step:
+        return lambda: self._record(activity, event)
+
+    async def _record(
+        self, activity: Callable[[BackendActivities, Event], Awaitable[Recorded]], event: Event
+    ) -> Recorded:
         """Record an event; an activity that fails for good is scheduled again after a wait,
         loudly, so that the cycle waits for whoever fixes the backend instead of failing."""
         failures = 0
         while True:
             try:
-                return await workflow.execute_activity(
-                    activity, event, result_type=Recorded,
+                return await workflow.execute_activity_method(
+                    activity, event,
                     start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
                 )
             except ActivityError as error:
@@ -444,7 +460,8 @@ class CommitteeCycle:
                 failures += 1
                 workflow.logger.error(
                     "cycle %s: %s failed (%s); trying again in %s",
-                    self._workflow_id, activity, error.cause or error, wait,
+                    self._workflow_id, getattr(activity, "__name__", activity),
+                    error.cause or error, wait,
                 )
                 await workflow.sleep(wait)
 

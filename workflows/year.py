@@ -9,11 +9,14 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 
 from domain.calendar import HCM
 from domain.contracts import (
-    ACTIVITY_START_YEAR,
     YEAR_WORKFLOW_NAME,
     OpenYearInput,
     YearStarted,
 )
+
+with workflow.unsafe.imports_passed_through():
+    # Not workflow code: imported for its activity method's name and types (it imports httpx).
+    from activities.backend import BackendActivities
 
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
@@ -27,10 +30,9 @@ class OpenYear:
             # A buffered run may start late; the year is the one it was scheduled for.
             scheduled = workflow.info().typed_search_attributes.get(SCHEDULED_START)
             year = (scheduled or workflow.now()).astimezone(HCM).year
-        return await workflow.execute_activity(
-            ACTIVITY_START_YEAR,
+        return await workflow.execute_activity_method(
+            BackendActivities.start_year_cycles,
             year,
-            result_type=YearStarted,
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(
                 initial_interval=timedelta(seconds=1),
