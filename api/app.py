@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
-from api import problems, refusals
+from api import docs_offline, problems, refusals
 from api.db import make_engine, make_sessions
 from api.metrics import install_metrics
 from api.routes import (
@@ -83,7 +83,10 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         version="0.1.0",
         summary="Committees' yearly oral-propaganda obligations as durable Temporal workflows.",
         lifespan=lifespan,
+        docs_url=None,  # served by docs_offline from local assets
+        redoc_url=None,
     )
+    docs_offline.install(app)
     app.state.settings = settings
     problems.install(app)
     refusals.install(app)
