@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.db import Sessions, run_unit_of_work
 from api.models import Committee, Cycle, CycleState, TemplateRow, utcnow
@@ -43,7 +43,6 @@ from domain.template import Template
 log = logging.getLogger(__name__)
 
 STARTING, RUNNING = CycleState.STARTING.value, CycleState.RUNNING.value
-PROBE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -110,16 +109,30 @@ async def record_cycles(
     return recorded
 
 
-async def temporal_answers(starter: Starter) -> bool:
-    """Whether Temporal answers a health check now: asked before anything is written."""
+async def temporal_unanswered(starter: Starter) -> str | None:
+    """Why Temporal cannot take a start now, or None if it answers its health check: asked
+    before anything is written. A refused connection fails at once; a slow server (a loaded
+    machine) is given the start's own deadline, not a shorter one of the probe's."""
+    seconds = starter.wait_seconds
     try:
-        async with asyncio.timeout(PROBE_SECONDS):
-            return bool(await starter.client.service_client.check_health(
-                timeout=timedelta(seconds=PROBE_SECONDS)
-            ))
-    except Exception as exc:  # any failure means: not now
-        log.info("Temporal did not answer its health check: %r", exc)
-        return False
+        async with asyncio.timeout(seconds):
+            if await starter.client.service_client.check_health(
+                timeout=timedelta(seconds=seconds)
+            ):
+                return None
+            return "Temporal answers but reports itself unhealthy"
+    except TimeoutError:
+        log.warning("Temporal did not answer its health check within %.0f s", seconds)
+        return f"Temporal did not answer within {seconds:.0f} s"
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            log.warning("Temporal did not answer its health check within %.0f s", seconds)
+            return f"Temporal did not answer within {seconds:.0f} s"
+        log.info("Temporal refused its health check: %r", exc)
+        return "Temporal is unreachable"
+    except Exception as exc:  # a refused connection: RuntimeError from the client's connect
+        log.info("Temporal is unreachable: %r", exc)
+        return "Temporal is unreachable"
 
 
 async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
@@ -168,10 +181,11 @@ async def _start_one(
     actor: str,
 ) -> tuple[CyclePublic, bool]:
     """Row, then workflow, then the row marked running; each step its own transaction."""
-    if not await temporal_answers(starter):
+    reason = await temporal_unanswered(starter)
+    if reason is not None:
         raise Unavailable(
-            f"Temporal is unreachable; cycle {cycle_workflow_id(committee.code, year)} was not "
-            "started and nothing was written"
+            f"{reason}; cycle {cycle_workflow_id(committee.code, year)} was not started and "
+            "nothing was written"
         )
     parsed: dict[int, Template] = {}
 
@@ -274,9 +288,12 @@ class _YearStart:
         for first in range(0, len(targets), self.batch):
             batch = targets[first:first + self.batch]
             await self.mark()
-            if (first == 0 or self.unanswered) and not await temporal_answers(self.starter):
+            reason = (
+                await temporal_unanswered(self.starter) if first == 0 or self.unanswered else None
+            )
+            if reason is not None:
                 for committee in targets[first:]:
-                    self.fail(committee, "Temporal is unreachable; not started, nothing written")
+                    self.fail(committee, f"{reason}; not started, nothing written")
                 break
             self.unanswered = False
             for recorded in await self.record_batch(batch):

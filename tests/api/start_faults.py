@@ -80,7 +80,9 @@ def faulty_client(temporal: Client, faults: StartFaults) -> Client:
 
 class CuttableProxy:
     """A TCP proxy in this event loop: `cut()` is the network to Temporal going away (open
-    connections reset, new ones refused); `restore()` brings it back on the same port."""
+    connections reset, new ones refused); `restore()` brings it back on the same port.
+    `hold()` is Temporal turning slow: what the client sends waits in the proxy (`held` is
+    set once something does) until `release()`."""
 
     def __init__(self, upstream: str) -> None:
         host, _, port = upstream.rpartition(":")
@@ -88,6 +90,31 @@ class CuttableProxy:
         self.port = free_port()
         self.server: asyncio.Server | None = None
         self.streams: set[asyncio.StreamWriter] = set()
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+        self.held = asyncio.Event()
+
+    def hold(self) -> None:
+        self.held.clear()
+        self.flowing.clear()
+
+    def release(self) -> None:
+        self.flowing.set()
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Like `pipe`, each chunk waiting while the proxy holds."""
+        try:
+            while chunk := await reader.read(65536):
+                if not self.flowing.is_set():
+                    self.held.set()
+                    await self.flowing.wait()
+                writer.write(chunk)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
 
     @property
     def address(self) -> str:
@@ -113,7 +140,7 @@ class CuttableProxy:
             writer.close()
             return
         self.streams |= {writer, up_writer}
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(self._forward(reader, up_writer), pipe(up_reader, writer))
 
     @classmethod
     @contextlib.asynccontextmanager

@@ -4,6 +4,8 @@ committed first, so a start that fails leaves it `starting` (never claiming to r
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import select
@@ -185,3 +187,33 @@ async def test_a_year_start_that_loses_temporal_stops_writing_and_a_rerun_finish
     replayed = await live.client.post(url, json={"time_scale": FROZEN}, headers=keyed)
     assert replayed.headers["idempotent-replayed"] == "true"
     assert replayed.json() == rerun.json()
+
+
+async def test_a_slow_temporal_delays_a_start_and_does_not_refuse_it(
+    live: Live, factory: Factory
+) -> None:
+    """A loaded machine: Temporal answers the start's health check after 6 s. The start waits
+    for it (up to the start's own deadline) and starts the cycle, instead of answering 503."""
+    await factory.tree()
+    admin = bearer(await factory.token("admin"))
+    body = {"committee": "GR", "year": live.year, "time_scale": FROZEN}
+    async with CuttableProxy.running(live.temporal.service_client.config.target_host) as proxy:
+        temporal = await Client.connect(
+            proxy.address, namespace=live.temporal.namespace,
+            data_converter=pydantic_data_converter,
+        )
+        async with (
+            served(live.settings, temporal) as served_url,
+            httpx.AsyncClient(base_url=served_url, timeout=120) as api,
+        ):
+            proxy.hold()
+            start = asyncio.create_task(api.post("/cycles", json=body, headers=admin))
+            await proxy.held.wait()  # the health check waits in the proxy
+            await asyncio.sleep(6)  # slower than any short probe deadline would allow
+            assert not start.done()
+            proxy.release()
+            response = await start
+    assert response.status_code == 201, response.text
+    workflow_id = cycle_workflow_id("GR", live.year)
+    assert await workflow_status(live.temporal, workflow_id) == RUNNING
+    assert await created(factory) == [workflow_id]
