@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from domain.dates import IsoDate
 from domain.template import EvidenceKind
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -21,7 +22,7 @@ class _Evidence(BaseModel):
 class PlanEvidence(_Evidence):
     kind: Literal["plan"] = "plan"
     document_number: ShortText
-    document_date: date = Field(strict=False)
+    document_date: IsoDate
     summary: Text
     attachments: list[ShortText] = Field(default_factory=list, max_length=50)
 
@@ -30,7 +31,7 @@ class DisseminationEvidence(_Evidence):
     kind: Literal["dissemination"] = "dissemination"
     cells_reached: Count
     cells_total: Count
-    completed_on: date = Field(strict=False)
+    completed_on: IsoDate
 
     @model_validator(mode="after")
     def _reached_within_total(self) -> DisseminationEvidence:
@@ -52,10 +53,10 @@ class ReporterEntry(_Evidence):
 class RosterEvidence(_Evidence):
     kind: Literal["roster"] = "roster"
     decision_number: ShortText
-    decision_date: date = Field(strict=False)
+    decision_date: IsoDate
     reporters: list[ReporterEntry] = Field(min_length=1, max_length=1000)
-    term_start: date | None = Field(default=None, strict=False, description="Default: decided.")
-    term_end: date | None = Field(default=None, strict=False)
+    term_start: IsoDate | None = Field(default=None, description="Default: decided.")
+    term_end: IsoDate | None = Field(default=None)
 
     @model_validator(mode="after")
     def _term_in_order(self) -> RosterEvidence:
@@ -67,7 +68,7 @@ class RosterEvidence(_Evidence):
 
 class ConferenceEvidence(_Evidence):
     kind: Literal["conference"] = "conference"
-    held_on: date = Field(strict=False)
+    held_on: IsoDate
     attendees: Count
     topics: list[ShortText] = Field(min_length=1, max_length=100)
     listeners: Count
@@ -113,13 +114,13 @@ class FigureCorrection(_Evidence):
 class ReportDraft(_Evidence):
     """What the system held for a report's period, as offered to staff and kept with the report."""
 
-    period_start: date = Field(strict=False)
-    period_end: date = Field(strict=False)
+    period_start: IsoDate
+    period_end: IsoDate
     figures: ReportFigures
     topics: list[ShortText] = Field(default_factory=list, max_length=200)
     grassroots_has_member_reporter: bool | None = None
     decision_number: ShortText | None = None
-    decision_date: date | None = Field(default=None, strict=False)
+    decision_date: IsoDate | None = Field(default=None)
     computed_at: datetime = Field(strict=False)
 
 
@@ -129,7 +130,7 @@ class ReportEvidence(_Evidence):
     figures: ReportFigures
     grassroots_has_member_reporter: bool | None = None
     decision_number: ShortText | None = None
-    decision_date: date | None = Field(default=None, strict=False)
+    decision_date: IsoDate | None = Field(default=None)
     topics: list[ShortText] = Field(default_factory=list, max_length=200)
     difficulties: Annotated[str, Field(max_length=4000)] = ""
     proposals: Annotated[str, Field(max_length=4000)] = ""

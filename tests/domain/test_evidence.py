@@ -40,6 +40,20 @@ def test_dates_may_come_as_text_and_defaults_fill_in() -> None:
     assert isinstance(report, ReportEvidence) and report.figures.conferences_held == 0
 
 
+DATED = [
+    (kind, name) for kind in EvidenceKind for name, value in EVIDENCE[kind].items()
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-"
+]
+
+
+@pytest.mark.parametrize(("kind", "name"), DATED, ids=[f"{k.value}.{n}" for k, n in DATED])
+@pytest.mark.parametrize("stamp", [946684800, "946684800", 946684800.0, "2000-1-1"])
+def test_dates_are_iso_days_never_timestamps(kind: EvidenceKind, name: str, stamp: object) -> None:
+    """Every date a person gives in evidence is YYYY-MM-DD: 946684800 is not 2000-01-01."""
+    with pytest.raises(ValidationError, match="a day is written YYYY-MM-DD"):
+        parse_evidence(kind, {**EVIDENCE[kind], name: stamp})
+
+
 def test_missing_empty_and_unknown_fields_are_named() -> None:
     bad = {"document_number": "", "summary": "x", "colour": "red"}
     assert problems(EvidenceKind.PLAN, bad) == {"document_number", "document_date", "colour"}
