@@ -15,7 +15,6 @@ from api.models import (
     Cycle,
     CycleState,
     Escalation,
-    Notification,
     Submission,
     Task,
     TemplateRow,
@@ -24,6 +23,7 @@ from api.models import TaskChange as TaskChangeRow
 from api.problems import Conflict, NotFound, Unprocessable
 from api.services import committees, rosters, tree
 from api.services.audit import append_audit
+from api.services.notify import notify
 from api.services.templates import current_template, template_of
 from domain.calendar import ladder_for, ladder_instants
 from domain.contracts import (
@@ -83,19 +83,6 @@ async def _task_for(*, session: AsyncSession, workflow_id: str, key: str) -> tup
     if row is None:
         raise NotFound(f"no task {key!r} has been opened in {workflow_id}")
     return row[0], row[1]
-
-
-def _notify(
-    session: AsyncSession, *, committee_id: int, task: Task, kind: str, message: str,
-    at: datetime, escalation: Escalation | None = None,
-) -> None:
-    session.add(
-        Notification(
-            recipient_committee_id=committee_id, task_id=task.id,
-            escalation_id=escalation.id if escalation else None, kind=kind,
-            message=message[:1000], created_at=at,
-        )
-    )
 
 
 async def _step_context(
@@ -192,7 +179,7 @@ async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str)
     )
     session.add(task)
     await session.flush()
-    _notify(
+    await notify(
         session, committee_id=cycle.committee_id, task=task, kind="task_opened",
         message=f"{event.title_en} is open; due {event.due_on.isoformat()}.", at=event.opened_at,
     )
@@ -264,7 +251,7 @@ async def record_ladder_step(
     session.add(escalation)
     await session.flush()
     _settle(task, {Rung(e.rung) for e in [*rungs, escalation] if e.resolved_at is None})
-    _notify(
+    await notify(
         session, committee_id=target.id, task=task, kind=event.rung.value, escalation=escalation,
         message=f"{committee.code}: {task.title_en} (due {event.due_on.isoformat()}) "
         f"reached the {event.rung.value} rung.",
@@ -306,7 +293,7 @@ async def record_change(*, session: AsyncSession, event: TaskChanged, actor: str
         assert event.new_due_on is not None
         await _extend(session=session, task=task, cycle=cycle, event=event)
     await session.flush()
-    _notify(
+    await notify(
         session, committee_id=cycle.committee_id, task=task, kind=f"task_{event.change}",
         message=f"{task.title_en}: {event.change} by {event.actor}: {event.reason}", at=event.at,
     )

@@ -19,6 +19,8 @@ from api.models import (
     Cycle,
     Escalation,
     IdempotencyKey,
+    Notification,
+    NotificationDelivery,
     Submission,
     Task,
     TaskChange,
@@ -57,6 +59,8 @@ class World:
     template: TemplateRow
     cycle: Cycle
     task: Task
+    user: User
+    note: Notification
 
 
 async def _world(session: AsyncSession) -> World:
@@ -69,7 +73,11 @@ async def _world(session: AsyncSession) -> World:
     session.add(world.cycle)
     await session.flush()
     world.task = _task(world.cycle, key="conference-q1", item="conference", occurrence=1)
-    session.add(world.task)
+    world.user = User(name="Lê Thị B", role="staff", committee_id=world.committee.id,
+                      token_hash="4" * 64)
+    world.note = Notification(recipient_committee_id=world.committee.id, kind="task_opened",
+                              message="Hội nghị", created_at=AT)
+    session.add_all([world.task, world.user, world.note])
     await session.flush()
     return world
 
@@ -98,6 +106,13 @@ def _user(name: str, token_hash: str) -> User:
     return User(name=name, role="admin", token_hash=token_hash)
 
 
+def _delivery(w: World, channel: str) -> NotificationDelivery:
+    return NotificationDelivery(
+        delivery_key="1:1:in_app", notification_id=w.note.id, user_id=w.user.id,
+        channel=channel, status="pending", attempts=0, next_attempt_at=AT, created_at=AT,
+    )
+
+
 # Each business key: the first row, then a second that repeats only that key.
 Pair = Callable[[World], tuple[Base, Base]]
 KEYS: dict[str, Pair] = {
@@ -123,6 +138,7 @@ KEYS: dict[str, Pair] = {
     ),
     "a user per name": lambda w: (_user("Nguyễn Văn A", "1" * 64), _user("Nguyễn Văn A", "2" * 64)),
     "a user per token": lambda w: (_user("A", "3" * 64), _user("B", "3" * 64)),
+    "a delivery per key": lambda w: (_delivery(w, "in_app"), _delivery(w, "email")),
 }
 
 
@@ -172,6 +188,7 @@ TRIED: dict[tuple[str, tuple[str, ...]], str] = {
     ("templates", ("code", "version")): "a template per code and version",
     ("users", ("name",)): "a user per name",
     ("users", ("token_hash",)): "a user per token",
+    ("notification_deliveries", ("delivery_key",)): "a delivery per key",
 }
 NEEDS_NO_CASE: dict[tuple[str, tuple[str, ...]], str] = {
     ("audit_events", ("hash",)): "a sha256 over the chain; test_audit checks the chain",

@@ -1,0 +1,87 @@
+"""The outbox: a notification and its deliveries, written in the recording's own transaction.
+
+Who is told: a committee's staff about its own tasks; the supervisors of the committee an
+escalation reaches about a parent-rung escalation; the board about board-rung escalations.
+Each recipient gets one in-app delivery now, keyed "<notification>:<user>:<channel>" so a
+retried recording never makes a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.models import (
+    Channel,
+    DeliveryStatus,
+    Escalation,
+    Notification,
+    NotificationDelivery,
+    Role,
+    Task,
+    User,
+)
+from domain.template import Rung
+
+
+def delivery_key(notification_id: int, user_id: int, channel: Channel) -> str:
+    return f"{notification_id}:{user_id}:{channel.value}"
+
+
+def audience(kind: str) -> tuple[Role, ...]:
+    """The roles, within the recipient committee, that a notification of this kind reaches."""
+    if kind == Rung.PARENT.value:
+        return (Role.SUPERVISOR,)
+    if kind == Rung.BOARD.value:
+        return (Role.BOARD,)
+    return (Role.STAFF,)
+
+
+async def recipients(
+    *, session: AsyncSession, committee_id: int, kind: str, at: datetime
+) -> Sequence[int]:
+    """The ids of the users a notification for `committee_id` reaches at `at`, in id order.
+
+    Board users may have no committee of their own: they are told about every board rung."""
+    roles = audience(kind)
+    belongs = User.committee_id == committee_id
+    if Role.BOARD in roles:
+        belongs = or_(belongs, User.committee_id.is_(None))
+    rows = await session.scalars(
+        select(User.id)
+        .where(
+            User.role.in_([r.value for r in roles]), belongs, User.revoked_at.is_(None),
+            or_(User.expires_at.is_(None), User.expires_at > at),
+        )
+        .order_by(User.id)
+    )
+    return rows.all()
+
+
+async def notify(
+    session: AsyncSession, *, committee_id: int, task: Task | None, kind: str, message: str,
+    at: datetime, escalation: Escalation | None = None,
+) -> Notification:
+    """Write the notification and one in-app delivery per recipient; the caller commits."""
+    note = Notification(
+        recipient_committee_id=committee_id, task_id=task.id if task else None,
+        escalation_id=escalation.id if escalation else None, kind=kind,
+        message=message[:1000], created_at=at,
+    )
+    session.add(note)
+    await session.flush()
+    for user_id in await recipients(
+        session=session, committee_id=committee_id, kind=kind, at=at
+    ):
+        session.add(
+            NotificationDelivery(
+                delivery_key=delivery_key(note.id, user_id, Channel.IN_APP),
+                notification_id=note.id, user_id=user_id, channel=Channel.IN_APP.value,
+                status=DeliveryStatus.SENT.value, attempts=0, next_attempt_at=at,
+                delivered_at=at, created_at=at,
+            )
+        )
+    return note

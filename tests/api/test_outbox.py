@@ -1,0 +1,83 @@
+"""The outbox: each notification reaches its recipients' in-app list in the recording's own
+transaction, once, however often the recording is retried."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select
+
+from api.models import Notification, NotificationDelivery, User
+from domain.calendar import start_of_day
+from domain.template import Rung
+from tests.api.factories import Factory, extended, ladder, obligation, opened, record
+
+
+async def _deliveries(factory: Factory) -> list[tuple[str, str, str, str]]:
+    """(kind, user name, channel, status) of every delivery, in the order written."""
+    async with factory.sessions() as session:
+        rows = await session.execute(
+            select(Notification.kind, User.name, NotificationDelivery.channel,
+                   NotificationDelivery.status)
+            .join(Notification, NotificationDelivery.notification_id == Notification.id)
+            .join(User, NotificationDelivery.user_id == User.id)
+            .order_by(NotificationDelivery.id)
+        )
+        return [tuple(row) for row in rows.tuples()]
+
+
+async def test_each_event_reaches_its_audience(api: httpx.AsyncClient, factory: Factory) -> None:
+    await factory.tree()
+    await factory.token("staff", "GR", name="gr-staff")
+    await factory.token("supervisor", "GR", name="gr-supervisor")
+    await factory.token("staff", "UP", name="up-staff")
+    await factory.token("supervisor", "UP", name="up-supervisor")
+    await factory.token("board", "BLOC", name="board")
+    await factory.token("auditor", name="auditor")
+
+    assert (await record(api, "tasks/opened", opened("GR"))).status_code == 201
+    for rung in (Rung.REMINDER, Rung.PARENT, Rung.BOARD):
+        assert (await record(api, "ladder", ladder("GR", rung=rung))).status_code == 201
+    due = obligation("plan").due_on
+    later = extended(
+        "GR", new_due_on=due + timedelta(days=30), at=start_of_day(due + timedelta(days=20))
+    )
+    assert (await record(api, "tasks/changed", later)).status_code == 201
+
+    assert await _deliveries(factory) == [
+        ("task_opened", "gr-staff", "in_app", "sent"),
+        ("reminder", "gr-staff", "in_app", "sent"),
+        ("parent", "up-supervisor", "in_app", "sent"),
+        ("board", "board", "in_app", "sent"),
+        ("task_extended", "gr-staff", "in_app", "sent"),
+    ]
+
+
+async def test_a_retried_recording_delivers_once(api: httpx.AsyncClient, factory: Factory) -> None:
+    await factory.tree()
+    await factory.token("staff", "GR", name="gr-staff")
+    await factory.token("supervisor", "UP", name="up-supervisor")
+    for _ in range(3):
+        await record(api, "tasks/opened", opened("GR"))
+        await record(api, "ladder", ladder("GR", rung=Rung.PARENT))
+    assert await _deliveries(factory) == [
+        ("task_opened", "gr-staff", "in_app", "sent"),
+        ("parent", "up-supervisor", "in_app", "sent"),
+    ]
+    async with factory.sessions() as session:
+        keys = (await session.scalars(select(NotificationDelivery.delivery_key))).all()
+    assert len(set(keys)) == 2
+
+
+async def test_a_revoked_user_is_not_told(api: httpx.AsyncClient, factory: Factory) -> None:
+    await factory.tree()
+    await factory.token("staff", "GR", name="gr-staff")
+    await factory.token("staff", "GR", name="gone")
+    async with factory.sessions() as session:
+        gone = await session.scalar(select(User).where(User.name == "gone"))
+        assert gone is not None
+        gone.revoked_at = gone.created_at
+        await session.commit()
+    await record(api, "tasks/opened", opened("GR"))
+    assert await _deliveries(factory) == [("task_opened", "gr-staff", "in_app", "sent")]
