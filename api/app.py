@@ -20,6 +20,7 @@ from api.routes import (
     escalations,
     health,
     internal,
+    notifications,
     reports,
     rosters,
     tasks,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         app.include_router(module.router)
     for module in (rosters, tree, templates, reports):  # issue 3: rosters, reports, the tree
         app.include_router(module.router)
+    app.include_router(notifications.router)
     app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(StuckWatch)  # a refused /internal call marks its cycle stuck

@@ -23,9 +23,18 @@ from temporalio.worker import Worker
 
 from activities import BackendActivities
 from api.db import Sessions, make_engine, make_sessions
-from api.models import IdempotencyKey, Role, User
+from api.models import (
+    Channel,
+    Committee,
+    IdempotencyKey,
+    Notification,
+    NotificationDelivery,
+    Role,
+    User,
+)
 from api.services.access import Principal
 from api.services.idempotency import stored_key
+from api.services.notify import delivery_key
 from domain.calendar import HCM
 from domain.contracts import TaskOpened
 from domain.template import EvidenceKind, Rung
@@ -241,6 +250,30 @@ async def _revoke(world: World, role: str, place: str, succeeds: bool) -> Call:
     return Call("POST", f"/users/{user_id}/revoke", {"reason": "left the committee"})
 
 
+async def _read_notice(world: World, role: str, place: str, succeeds: bool) -> Call:
+    """A notification of the caller's own (the staff's for the worker or no one)."""
+    owner = f"matrix-{role if role in USERS else 'staff'}"
+    at = datetime.now(HCM)
+    async with world.sessions() as session:
+        user_id = await session.scalar(select(User.id).where(User.name == owner))
+        committee_id = await session.scalar(
+            select(Committee.id).where(Committee.code == COMMITTEE[place])
+        )
+        assert user_id is not None and committee_id is not None
+        note = Notification(recipient_committee_id=committee_id, kind="reminder",
+                            message="Nhắc việc", created_at=at)
+        session.add(note)
+        await session.flush()
+        delivery = NotificationDelivery(
+            delivery_key=delivery_key(note.id, user_id, Channel.IN_APP), notification_id=note.id,
+            user_id=user_id, channel=Channel.IN_APP.value, status="sent", attempts=0,
+            next_attempt_at=at, delivered_at=at, created_at=at,
+        )
+        session.add(delivery)
+        await session.commit()
+        return Call("POST", f"/notifications/{delivery.id}/read")
+
+
 async def _start_cycle(world: World, role: str, place: str, succeeds: bool) -> Call:
     body = {"committee": COMMITTEE[place], "year": world.year, "time_scale": FROZEN}
     return Call("POST", "/cycles", body)  # already running: 200, nothing new starts
@@ -341,6 +374,8 @@ BUILDERS: dict[str, Builder] = {
     "POST /internal/tasks/changed": _internal("tasks/changed"),
     "POST /internal/cycles/closed": _internal("cycles/closed"),
     "POST /internal/years/{year}/cycles": _internal_year,
+    "GET /notifications": _static("GET", "/notifications"),
+    "POST /notifications/{notification_id}/read": _read_notice,
 }
 
 from tests.api.matrix_rosters import ROSTER_BUILDERS  # noqa: E402  (rosters, reports, the tree)

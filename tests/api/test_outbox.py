@@ -11,7 +11,15 @@ from sqlalchemy import select
 from api.models import Notification, NotificationDelivery, User
 from domain.calendar import start_of_day
 from domain.template import Rung
-from tests.api.factories import Factory, extended, ladder, obligation, opened, record
+from tests.api.factories import (
+    Factory,
+    bearer,
+    extended,
+    ladder,
+    obligation,
+    opened,
+    record,
+)
 
 
 async def _deliveries(factory: Factory) -> list[tuple[str, str, str, str]]:
@@ -81,3 +89,31 @@ async def test_a_revoked_user_is_not_told(api: httpx.AsyncClient, factory: Facto
         await session.commit()
     await record(api, "tasks/opened", opened("GR"))
     assert await _deliveries(factory) == [("task_opened", "gr-staff", "in_app", "sent")]
+
+
+async def test_a_user_reads_their_own_list(api: httpx.AsyncClient, factory: Factory) -> None:
+    await factory.tree()
+    staff = bearer(await factory.token("staff", "GR", name="gr-staff"))
+    other = bearer(await factory.token("staff", "GR2", name="gr2-staff"))
+    await record(api, "tasks/opened", opened("GR"))
+    await record(api, "ladder", ladder("GR", rung=Rung.REMINDER))
+
+    listed = (await api.get("/notifications", headers=staff)).json()
+    assert (listed["total"], listed["unread"]) == (2, 2)
+    assert [i["kind"] for i in listed["items"]] == ["reminder", "task_opened"]
+    assert {i["committee"] for i in listed["items"]} == {"GR"}
+    first = listed["items"][0]["id"]
+
+    assert (await api.post(f"/notifications/{first}/read", headers=other)).status_code == 404
+    read = await api.post(f"/notifications/{first}/read", headers=staff)
+    assert read.status_code == 200 and read.json()["read_at"] is not None
+    again = await api.post(f"/notifications/{first}/read", headers=staff)
+    assert again.json()["read_at"] == read.json()["read_at"]
+
+    unread = (await api.get("/notifications?unread=true", headers=staff)).json()
+    assert (unread["total"], unread["unread"]) == (1, 1)
+    assert [i["kind"] for i in unread["items"]] == ["task_opened"]
+    assert (await api.get("/notifications", headers=other)).json()["total"] == 0
+    missing = await api.post("/notifications/999999/read", headers=staff)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")

@@ -111,6 +111,9 @@ EXPECTED: dict[str, dict[str, Status]] = {
     "GET /cycles/{cycle_id}/audit-check": AUDITS,
     "GET /audit/verify": people(staff=403, supervisor=403, board=200, auditor=200, admin=200),
     "POST /internal/ladder/withdrawn": worker_only(201),
+    # The caller's own in-app notifications.
+    "GET /notifications": EVERYONE,
+    "POST /notifications/{notification_id}/read": EVERYONE,
 }
 
 

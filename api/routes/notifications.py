@@ -1,0 +1,52 @@
+"""The caller's in-app notifications: reminders, escalations and changes that concern them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Path, Query, status
+
+from api.deps import CurrentUser, IdempotencyDep, SessionDep
+from api.models import utcnow
+from api.problems import Forbidden, problem_responses
+from api.schemas_notifications import InAppNotification, InAppPage
+from api.services import inbox
+from api.services.access import Principal
+
+router = APIRouter(tags=["notifications"])
+
+
+def _user_id(user: Principal) -> int:
+    if user.user_id is None:
+        raise Forbidden("only a user account has a notification list")
+    return user.user_id
+
+
+@router.get("/notifications", response_model=InAppPage,
+            responses=problem_responses(401, 403, 422))
+async def list_notifications(
+    session: SessionDep,
+    user: CurrentUser,
+    unread: bool = Query(default=False, description="Only the notifications not yet read."),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> InAppPage:
+    """The caller's own notifications, newest first, with how many are unread."""
+    return await inbox.list_for(
+        session=session, user_id=_user_id(user), unread_only=unread, limit=limit, offset=offset
+    )
+
+
+@router.post("/notifications/{notification_id}/read", response_model=InAppNotification,
+             responses=problem_responses(401, 403, 404, 409, 422))
+async def read_notification(
+    session: SessionDep,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    notification_id: int = Path(ge=1),
+) -> InAppNotification:
+    """Mark one of the caller's notifications read (repeating it changes nothing)."""
+    item = await inbox.mark_read(
+        session=session, user_id=_user_id(user), delivery_id=notification_id, at=utcnow()
+    )
+    await idem.remember(status=status.HTTP_200_OK, body=item, session=session)
+    await session.commit()
+    return item

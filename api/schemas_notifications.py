@@ -1,0 +1,26 @@
+"""What the in-app notification list answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from api.schemas import Page
+
+
+class InAppNotification(BaseModel):
+    id: int = Field(description="The caller's own in-app delivery of the notification.")
+    kind: str = Field(description="task_opened, reminder, overdue, parent, board, "
+                      "task_extended, task_waived, …")
+    message: str
+    committee: str = Field(description="The committee the notification was raised for.")
+    task_id: int | None
+    escalation_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class InAppPage(Page):
+    unread: int = Field(description="The caller's unread notifications, whatever the filter.")
+    items: list[InAppNotification]
