@@ -150,11 +150,12 @@ class CyclePublic(BaseModel):
     template_code: str
     template_version: int
     seconds_per_day: float | None
-    status: Literal["starting", "running", "stuck", "closed"] = Field(
+    status: Literal["starting", "running", "stuck", "failed", "closed"] = Field(
         description="starting: recorded, its workflow not yet started (a repeated start "
         "starts it); running: its workflow runs; stuck: its workflow runs but the API refused "
-        "its last recording (see `refusal`; it retries until the cause is fixed); closed: it "
-        "ended with its result."
+        "its last recording (see `refusal`; it retries until the cause is fixed); failed: its "
+        "workflow ended without its result (see `temporal_status`; only a cycle's own page "
+        "asks Temporal); closed: it ended with its result."
     )
     started_at: datetime
     closed_at: datetime | None
@@ -182,6 +183,10 @@ class CycleDetail(CyclePublic):
     calendar_now: datetime | None = None
     refusal: StuckCyclePublic | None = Field(
         default=None, description="The last refused recording of a stuck cycle."
+    )
+    temporal_status: str | None = Field(
+        default=None, description="Of a failed cycle: how Temporal says its workflow ended "
+        "(FAILED, TERMINATED, TIMED_OUT, CANCELED)."
     )
     items: list[CycleItemPublic]
 

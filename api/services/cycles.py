@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from api.models import Committee, Cycle, Task, TaskChange, TemplateRow
 from api.problems import NotFound
@@ -92,6 +92,10 @@ async def detail(
         return CycleDetail(
             **public, source="database", items=_with_ids(result.items, task_ids)
         )
+    if client is not None and cycle.status == "running" and refusal is None:
+        ended = await _ended_without_result(client, cycle.workflow_id, query_wait)
+        if ended is not None:  # failed or terminated: it will never record its result
+            public |= {"status": "failed", "temporal_status": ended}
     status = await _query(client, cycle.workflow_id, query_wait) if client else None
     if status is not None:
         return CycleDetail(
@@ -113,6 +117,28 @@ async def _query(client: Client, workflow_id: str, wait_seconds: float) -> Cycle
     except Exception as exc:  # any failure means: answer from the database instead
         log.info("status query of %s failed, answering from rows: %r", workflow_id, exc)
         return None
+
+
+async def _ended_without_result(
+    client: Client, workflow_id: str, wait_seconds: float
+) -> str | None:
+    """Temporal's status of a workflow that ended without closing its cycle (FAILED,
+    TERMINATED, ...), or None while it runs, or when Temporal does not say."""
+    try:
+        async with asyncio.timeout(wait_seconds):
+            described = await client.get_workflow_handle(workflow_id).describe(
+                rpc_timeout=timedelta(seconds=wait_seconds)
+            )
+    except Exception as exc:  # unknown: say what the rows say
+        log.info("describe of %s failed: %r", workflow_id, exc)
+        return None
+    ended = described.status
+    if ended is None or ended in (
+        WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED,
+        WorkflowExecutionStatus.CONTINUED_AS_NEW,
+    ):
+        return None
+    return ended.name
 
 
 def _with_ids(items: list[ItemStatus], task_ids: dict[str, int]) -> list[CycleItemPublic]:

@@ -143,3 +143,15 @@ async def test_a_whole_short_year_closes_with_its_result(live: Live, factory: Fa
         year.cycle["workflow_id"], result_type=CycleResult
     )
     assert (await handle.result()).model_dump(mode="json") == cycle.result
+
+
+async def test_a_workflow_ended_by_hand_is_a_failed_cycle_never_running(
+    live: Live, factory: Factory
+) -> None:
+    year = await Year(live, factory).start(time_scale=86_400.0)
+    url = f"/cycles/{year.cycle['id']}"
+    running = (await live.client.get(url, headers=year.admin)).json()
+    assert (running["status"], running["temporal_status"]) == ("running", None)
+    await live.temporal.get_workflow_handle(year.cycle["workflow_id"]).terminate("by hand")
+    failed = (await live.client.get(url, headers=year.admin)).json()
+    assert (failed["status"], failed["temporal_status"]) == ("failed", "TERMINATED")
