@@ -274,6 +274,31 @@ class NotificationDelivery(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+
+
+class AttemptOutcome(StrEnum):
+    SENDING = "sending"  # committed before the send: still so after a crash means in doubt
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class NotificationAttempt(Base):
+    """One try at sending a delivery, recorded before the send and finished after it."""
+
+    __tablename__ = "notification_attempts"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "attempt"),
+        CheckConstraint(_one_of("outcome", AttemptOutcome), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("notification_deliveries.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(2000))
 
 
 class AuditEvent(Base):
@@ -311,6 +336,7 @@ class User(Base):
             "role NOT IN ('staff', 'supervisor') OR committee_id IS NOT NULL",
             name="committee_required",
         ),
+        CheckConstraint("language IN ('vi', 'en')", name="language"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -321,6 +347,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(320))  # notification email, if any
+    language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
 
 
 class ReporterStatus(StrEnum):

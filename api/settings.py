@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +30,20 @@ class Settings(TemporalConnection, BaseSettings):
         default=32, ge=1, le=100,
         description="Workflows a bulk start launches at once; also its rows per transaction.",
     )
+    # Notifications (docs/notifications.md).
+    smtp_host: str | None = Field(default=None, description="No host: .eml files in mail_dir.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    mail_from: str = "Yearwheel <yearwheel@localhost>"
+    mail_domain: str = Field(default="yearwheel.local", description="Message-ID's right side.")
+    mail_dir: str = ".yearwheel/mail"
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Links in messages.")
+    notify_max_attempts: int = Field(default=8, ge=1, le=100)
+    notify_backoff_seconds: float = Field(default=30.0, gt=0, le=86_400)
+    notify_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
 
     @field_validator("service_token")
     @classmethod

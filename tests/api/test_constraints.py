@@ -20,6 +20,7 @@ from api.models import (
     Escalation,
     IdempotencyKey,
     Notification,
+    NotificationAttempt,
     NotificationDelivery,
     Submission,
     Task,
@@ -61,6 +62,7 @@ class World:
     task: Task
     user: User
     note: Notification
+    delivery: NotificationDelivery
 
 
 async def _world(session: AsyncSession) -> World:
@@ -78,6 +80,9 @@ async def _world(session: AsyncSession) -> World:
     world.note = Notification(recipient_committee_id=world.committee.id, kind="task_opened",
                               message="Hội nghị", created_at=AT)
     session.add_all([world.task, world.user, world.note])
+    await session.flush()
+    world.delivery = _delivery(world, "email", key="world")
+    session.add(world.delivery)
     await session.flush()
     return world
 
@@ -106,11 +111,16 @@ def _user(name: str, token_hash: str) -> User:
     return User(name=name, role="admin", token_hash=token_hash)
 
 
-def _delivery(w: World, channel: str) -> NotificationDelivery:
+def _delivery(w: World, channel: str, key: str = "1:1:in_app") -> NotificationDelivery:
     return NotificationDelivery(
-        delivery_key="1:1:in_app", notification_id=w.note.id, user_id=w.user.id,
+        delivery_key=key, notification_id=w.note.id, user_id=w.user.id,
         channel=channel, status="pending", attempts=0, next_attempt_at=AT, created_at=AT,
     )
+
+
+def _attempt(w: World) -> NotificationAttempt:
+    return NotificationAttempt(delivery_id=w.delivery.id, attempt=1, started_at=AT,
+                               outcome="sending")
 
 
 # Each business key: the first row, then a second that repeats only that key.
@@ -139,6 +149,7 @@ KEYS: dict[str, Pair] = {
     "a user per name": lambda w: (_user("Nguyễn Văn A", "1" * 64), _user("Nguyễn Văn A", "2" * 64)),
     "a user per token": lambda w: (_user("A", "3" * 64), _user("B", "3" * 64)),
     "a delivery per key": lambda w: (_delivery(w, "in_app"), _delivery(w, "email")),
+    "an attempt per delivery and number": lambda w: (_attempt(w), _attempt(w)),
 }
 
 
@@ -189,6 +200,7 @@ TRIED: dict[tuple[str, tuple[str, ...]], str] = {
     ("users", ("name",)): "a user per name",
     ("users", ("token_hash",)): "a user per token",
     ("notification_deliveries", ("delivery_key",)): "a delivery per key",
+    ("notification_attempts", ("delivery_id", "attempt")): "an attempt per delivery and number",
 }
 NEEDS_NO_CASE: dict[tuple[str, tuple[str, ...]], str] = {
     ("audit_events", ("hash",)): "a sha256 over the chain; test_audit checks the chain",

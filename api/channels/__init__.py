@@ -1,0 +1,1 @@
+"""How a notification leaves the system: email (SMTP, or .eml files with no SMTP host)."""

@@ -1,0 +1,74 @@
+"""Message texts per kind and language; Vietnamese first. Dates are dd/mm/yyyy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+SUBJECTS = {
+    "vi": {
+        "task_opened": "Nhiệm vụ mới: {title}",
+        "reminder": "Nhắc việc: {title} đến hạn ngày {due}",
+        "overdue": "Quá hạn: {title} (hạn ngày {due})",
+        "parent": "Chuyển cấp ủy cấp trên: {committee} chưa hoàn thành {title}",
+        "board": "Báo cáo Ban Tuyên giáo: {committee} chưa hoàn thành {title}",
+        "task_extended": "Gia hạn: {title}, hạn mới ngày {due}",
+        "task_waived": "Miễn thực hiện: {title}",
+    },
+    "en": {
+        "task_opened": "New task: {title}",
+        "reminder": "Reminder: {title} is due on {due}",
+        "overdue": "Overdue: {title} (due {due})",
+        "parent": "Escalated to the parent committee: {committee} has not done {title}",
+        "board": "Escalated to the Propaganda Board: {committee} has not done {title}",
+        "task_extended": "Extended: {title}, now due {due}",
+        "task_waived": "Waived: {title}",
+    },
+}
+RUNGS = {
+    "vi": {"task_opened": "mở", "reminder": "nhắc việc", "overdue": "quá hạn",
+           "parent": "cấp ủy cấp trên", "board": "Ban Tuyên giáo",
+           "task_extended": "gia hạn", "task_waived": "miễn thực hiện"},
+    "en": {"task_opened": "opened", "reminder": "reminder", "overdue": "overdue",
+           "parent": "parent committee", "board": "Propaganda Board",
+           "task_extended": "extended", "task_waived": "waived"},
+}
+LABELS = {
+    "vi": {"committee": "Cấp ủy", "task": "Nhiệm vụ", "due": "Hạn", "rung": "Mức",
+           "link": "Xem nhiệm vụ"},
+    "en": {"committee": "Committee", "task": "Task", "due": "Due", "rung": "Rung",
+           "link": "Open the task"},
+}
+
+
+def dmy(day: date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+@dataclass(frozen=True)
+class Facts:
+    kind: str
+    committee: str
+    title: str
+    due: date | None
+    link: str
+
+
+def subject(language: str, facts: Facts) -> str:
+    lang = language if language in SUBJECTS else "vi"
+    template = SUBJECTS[lang].get(facts.kind, "{title}")
+    return template.format(
+        title=facts.title, committee=facts.committee, due=dmy(facts.due) if facts.due else ""
+    )
+
+
+def lines(language: str, facts: Facts) -> list[tuple[str, str]]:
+    """(label, value) rows of the body, the same in the text and the HTML part."""
+    lang = language if language in LABELS else "vi"
+    label = LABELS[lang]
+    rows = [(label["committee"], facts.committee), (label["task"], facts.title)]
+    if facts.due is not None:
+        rows.append((label["due"], dmy(facts.due)))
+    rows.append((label["rung"], RUNGS[lang].get(facts.kind, facts.kind)))
+    rows.append((label["link"], facts.link))
+    return rows

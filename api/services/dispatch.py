@@ -1,0 +1,151 @@
+"""The dispatcher: claims a due delivery, records the attempt, sends, records the outcome.
+
+A claim is a lease (claimed_until) taken by one UPDATE that only one dispatcher can win, so two
+dispatchers never send the same delivery at once. The attempt row is committed before the send;
+one still 'sending' after its lease ran out is in doubt (the process stopped between sending and
+recording) and the delivery is sent again with the same Message-ID: at least once, at most one
+extra copy per crash, recognisable as a copy (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.channels import email
+from api.channels.texts import Facts
+from api.db import Sessions
+from api.models import (
+    AttemptOutcome,
+    Channel,
+    Committee,
+    Cycle,
+    DeliveryStatus,
+    Notification,
+    NotificationAttempt,
+    NotificationDelivery,
+    Task,
+    User,
+    utcnow,
+)
+from api.settings import Settings
+
+D = NotificationDelivery
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    """The wait after the n-th failed attempt: doubling, at most a day."""
+    return timedelta(seconds=min(settings.notify_backoff_seconds * 2 ** (attempts - 1), 86_400))
+
+
+@dataclass
+class Dispatcher:
+    sessions: Sessions
+    settings: Settings
+    clock: Callable[[], datetime] = utcnow
+    after_send: Callable[[], Awaitable[None]] | None = field(default=None)  # crash rehearsals
+
+    async def run_once(self) -> int:
+        """Deliver every delivery due now; answers how many were tried."""
+        tried = 0
+        while (claimed := await self.claim()) is not None:
+            await self.deliver(claimed)
+            tried += 1
+        return tried
+
+    async def claim(self) -> int | None:
+        now = self.clock()
+        due = (D.status == DeliveryStatus.PENDING.value, D.next_attempt_at <= now,
+               or_(D.claimed_until.is_(None), D.claimed_until <= now))
+        async with self.sessions() as session:
+            while True:
+                candidate = await session.scalar(
+                    select(D.id).where(D.channel != Channel.IN_APP.value, *due)
+                    .order_by(D.next_attempt_at, D.id).limit(1)
+                )
+                if candidate is None:
+                    return None
+                won = await session.execute(
+                    update(D).where(D.id == candidate, *due).values(
+                        claimed_until=now + timedelta(seconds=self.settings.notify_lease_seconds),
+                        attempts=D.attempts + 1,
+                    )
+                )
+                await session.commit()
+                if won.rowcount == 1:  # type: ignore[attr-defined]
+                    return int(candidate)
+
+    async def deliver(self, delivery_id: int) -> None:
+        async with self.sessions() as session:
+            delivery, message = await self._compose(session, delivery_id)
+            attempt = NotificationAttempt(
+                delivery_id=delivery.id, attempt=delivery.attempts, started_at=self.clock(),
+                outcome=AttemptOutcome.SENDING.value,
+            )
+            session.add(attempt)
+            delivery.message_id = str(message["Message-ID"])
+            await session.commit()
+            try:
+                await email.send(self.settings, message)
+            except Exception as error:
+                self._failed(delivery, attempt, f"{type(error).__name__}: {error}")
+            else:
+                if self.after_send is not None:
+                    await self.after_send()
+                attempt.outcome = AttemptOutcome.SENT.value
+                attempt.finished_at = delivery.delivered_at = self.clock()
+                delivery.status = DeliveryStatus.SENT.value
+                delivery.claimed_until = None
+            await session.commit()
+
+    def _failed(self, delivery: D, attempt: NotificationAttempt, error: str) -> None:
+        now = self.clock()
+        attempt.outcome = AttemptOutcome.FAILED.value
+        attempt.finished_at = now
+        attempt.error = delivery.last_error = error[:2000]
+        delivery.claimed_until = None
+        if delivery.attempts >= self.settings.notify_max_attempts:
+            delivery.status = DeliveryStatus.FAILED.value
+        else:
+            delivery.next_attempt_at = now + backoff(self.settings, delivery.attempts)
+
+    async def _compose(
+        self, session: AsyncSession, delivery_id: int
+    ) -> tuple[D, email.EmailMessage]:
+        row = (
+            await session.execute(
+                select(D, Notification, User, Committee, Task)
+                .join(Notification, D.notification_id == Notification.id)
+                .join(User, D.user_id == User.id)
+                .join(Committee, Notification.recipient_committee_id == Committee.id)
+                .outerjoin(Task, Notification.task_id == Task.id)
+                .where(D.id == delivery_id)
+            )
+        ).one()
+        delivery, note, user, committee, task = row
+        owner = committee
+        if task is not None:
+            owner = await session.scalar(
+                select(Committee).join(Cycle, Cycle.committee_id == Committee.id)
+                .where(Cycle.id == task.cycle_id)
+            ) or committee
+        language = user.language
+        title = note.message
+        if task is not None:
+            title = task.title_vi if language == "vi" else task.title_en
+        base = self.settings.public_url.rstrip("/")
+        facts = Facts(
+            kind=note.kind, committee=owner.name, title=title,
+            due=task.due_on if task is not None else None,
+            link=f"{base}/tasks/{task.id}" if task is not None else f"{base}/notifications",
+        )
+        message = email.compose(
+            settings=self.settings, to=user.email or "", language=language, facts=facts,
+            msg_id=email.message_id(delivery.delivery_key, self.settings.mail_domain),
+            at=note.created_at,
+        )
+        return delivery, message
