@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,7 +30,7 @@ from api.routes import (
     tree,
     users,
 )
-from api.services import idempotency
+from api.services import idempotency, signals
 from api.settings import Settings
 from api.stuck_watch import StuckWatch
 from api.temporal import connect_temporal
@@ -74,9 +76,17 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         app.state.sessions = make_sessions(engine)
         # lazy: the API starts, and /health says so, while Temporal is still down.
         app.state.temporal = temporal_client or await connect_temporal(settings, lazy=True)
+        redelivery = asyncio.create_task(signals.redeliver_forever(
+            sessions=app.state.sessions, client=app.state.temporal,
+            wait_seconds=settings.update_timeout_seconds,
+            every=settings.signal_redelivery_seconds,
+        ))
         try:
             yield
         finally:
+            redelivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await redelivery
             await engine.dispose()
 
     app = FastAPI(

@@ -420,3 +420,21 @@ class StuckCycle(Base):
     path: Mapped[str] = mapped_column(String(300))
     detail: Mapped[str] = mapped_column(String(2000))
     count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class PendingSignal(Base):
+    """A signal a committed change owes a workflow, kept until Temporal has taken it.
+
+    Written in the change's own transaction and sent after its commit, so a workflow never
+    hears of a change that did not commit, and one that did is told even if Temporal was away.
+    """
+
+    __tablename__ = "pending_signals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(2000))

@@ -88,7 +88,9 @@ class ReporterChanged(BaseModel):
     roster: RosterStatus
     signalled: list[str] = Field(
         description="The cycles told of the change (workflow ids): a leave that breaks the "
-        "rule opens a consolidation task there; an addition that restores it closes one."
+        "rule opens a consolidation task there; an addition that restores it closes one. "
+        "They are told once the change has committed; one Temporal did not take is told again "
+        "later (every signal_redelivery_seconds), the change standing meanwhile."
     )
 
 

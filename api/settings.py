@@ -26,6 +26,10 @@ class Settings(TemporalConnection, BaseSettings):
     update_timeout_seconds: float = Field(
         default=60.0, gt=0, le=600, description="How long complete/extend/waive wait for it."
     )
+    signal_redelivery_seconds: float = Field(
+        default=15.0, gt=0, le=86_400,
+        description="How often the API sends again the signals Temporal did not take.",
+    )
     start_concurrency: int = Field(
         default=32, ge=1, le=100,
         description="Workflows a bulk start launches at once; also its rows per transaction.",

@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response, status
+from temporalio.client import Client
 
-from api.deps import CurrentUser, IdempotencyDep, SessionDep, SettingsDep, TemporalDep
+from api.db import Sessions
+from api.deps import (
+    CurrentUser,
+    IdempotencyDep,
+    SessionDep,
+    SessionsDep,
+    SettingsDep,
+    TemporalDep,
+)
 from api.models import ReporterStatus
 from api.problems import problem_responses
 from api.schemas_rosters import ReporterChanged, ReporterCreate, ReporterLeave, ReporterList
-from api.services import rosters
+from api.services import rosters, signals
+from api.settings import Settings
 
 router = APIRouter(tags=["rosters"])
 
-SIGNAL_WAIT_SECONDS = 10.0  # the roster change waits, uncommitted, for the cycle to be told
+SIGNAL_WAIT_SECONDS = 10.0  # the committed change waits this long for the cycle to be told
 
 
 @router.get(
@@ -43,8 +53,9 @@ async def list_reporters(
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def add_reporter(
-    code: str, data: ReporterCreate, session: SessionDep, settings: SettingsDep,
-    client: TemporalDep, user: CurrentUser, idem: IdempotencyDep, response: Response,
+    code: str, data: ReporterCreate, session: SessionDep, sessions: SessionsDep,
+    settings: SettingsDep, client: TemporalDep, user: CurrentUser, idem: IdempotencyDep,
+    response: Response,
 ) -> ReporterChanged:
     """Add a reporter to a committee's team (its staff, admin); an open consolidation that this
     completes is closed by the cycle."""
@@ -58,6 +69,7 @@ async def add_reporter(
         headers={"Location": response.headers["Location"]},
     )
     await session.commit()
+    await _tell(sessions, client, settings, changed)
     return changed
 
 
@@ -67,8 +79,8 @@ async def add_reporter(
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def reporter_left(
-    reporter_id: int, data: ReporterLeave, session: SessionDep, settings: SettingsDep,
-    client: TemporalDep, user: CurrentUser, idem: IdempotencyDep,
+    reporter_id: int, data: ReporterLeave, session: SessionDep, sessions: SessionsDep,
+    settings: SettingsDep, client: TemporalDep, user: CurrentUser, idem: IdempotencyDep,
 ) -> ReporterChanged:
     """Mark a reporter as having left; if the team no longer keeps the roster rules, the
     committee's cycle opens a "consolidate the roster" task with its own due date and ladder."""
@@ -78,4 +90,17 @@ async def reporter_left(
     )
     await idem.remember(status=status.HTTP_200_OK, body=changed, session=session)
     await session.commit()
+    await _tell(sessions, client, settings, changed)
     return changed
+
+
+async def _tell(
+    sessions: Sessions, client: Client, settings: Settings, changed: ReporterChanged
+) -> None:
+    """After the commit, outside any transaction: send the cycle what the change owes it.
+    What Temporal does not take stays queued and is sent again; the change stands."""
+    if changed.signalled:
+        await signals.deliver(
+            sessions=sessions, client=client, workflow_ids=changed.signalled,
+            wait_seconds=min(settings.update_timeout_seconds, SIGNAL_WAIT_SECONDS),
+        )

@@ -3,19 +3,18 @@
 A roster submission lists people under one recognition decision; once the workflow accepts it,
 its reporters are stored (a name already on the active team is updated, not doubled). Reporters
 may also be added or marked as left directly; when a leave breaks the rules, or an addition
-restores them while a consolidation is open, the committee's running cycle is signalled.
+restores them while a consolidation is open, the committee's running cycle is signalled once
+the change has committed (api/services/signals.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from api.models import (
     Committee,
@@ -27,7 +26,7 @@ from api.models import (
     TemplateRow,
     utcnow,
 )
-from api.problems import Conflict, NotFound, Unavailable, Unprocessable
+from api.problems import Conflict, NotFound, Unprocessable
 from api.schemas import TaskPublic
 from api.schemas_rosters import (
     ReporterChanged,
@@ -36,7 +35,7 @@ from api.schemas_rosters import (
     ReporterPublic,
     RosterStatus,
 )
-from api.services import committees
+from api.services import committees, signals
 from api.services.access import Action, Principal, authorize
 from api.services.audit import append_audit
 from api.services.templates import current_template, template_of
@@ -303,7 +302,7 @@ async def _tell(
     change: Literal["left", "added"], reporter: Reporter, actor: str, status: RosterStatus,
     only_with_consolidation: bool, wait_seconds: float,
 ) -> list[str]:
-    """Signal the committee's latest running cycle; 503 (nothing written) if Temporal fails."""
+    """Owe the committee's latest running cycle a signal, sent after the change commits."""
     query = (
         select(Cycle.workflow_id, Cycle.id)
         .where(Cycle.committee_id == committee.id, Cycle.status == "running")
@@ -321,21 +320,10 @@ async def _tell(
         )
         if open_task is None:
             return []
-    if client is None:
-        raise Unavailable("no Temporal client is configured; the cycle cannot be told")
     signal = RosterChanged(
         change=change, reporter=reporter.name, actor=actor,
         team=RosterTally(total=status.active, committee_members=status.committee_members),
     )
-    try:
-        async with asyncio.timeout(wait_seconds):
-            await client.get_workflow_handle(workflow_id).signal(SIGNAL_ROSTER_CHANGED, signal)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return []  # the cycle has ended: there is nothing to consolidate in it
-        log.warning("roster signal to %s failed: %r", workflow_id, exc)
-        raise Unavailable(f"Temporal did not take the roster change: {exc.message}") from exc
-    except (RuntimeError, TimeoutError) as exc:
-        raise Unavailable(f"Temporal is unreachable; the roster change was not saved: {exc}") \
-            from exc
+    signals.queue(session=session, workflow_id=workflow_id, name=SIGNAL_ROSTER_CHANGED,
+                  signal=signal)
     return [workflow_id]

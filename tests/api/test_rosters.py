@@ -8,7 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.models import AuditEvent, Reporter, Submission
+from api.models import AuditEvent, PendingSignal, Reporter, Submission
+from domain.contracts import SIGNAL_ROSTER_CHANGED, cycle_workflow_id
 from tests.api.factories import Factory, bearer, opened, record
 from tests.api.records import at, complete, open_task, person, roster
 
@@ -144,20 +145,26 @@ async def test_an_upper_roster_counts_the_team_it_joins(
     assert joined.status_code == 503, joined.text  # the rules hold; only Temporal is missing
 
 
-async def test_a_leave_the_cycle_cannot_hear_of_writes_nothing(
+async def test_a_leave_the_cycle_cannot_hear_of_yet_is_saved_and_its_signal_kept(
     api: httpx.AsyncClient, factory: Factory
 ) -> None:
+    """Commit, then signal: Temporal being away does not undo the change; the cycle is owed
+    the signal until it takes it (test_live_roster_signals delivers one)."""
     await _roster_task(api, factory, "UP")  # UP's cycle is running
     staff = bearer(await factory.token("staff", "UP"))
     ids = [(await add(api, "UP", staff, name=name)).json()["reporter"]["id"]
            for name in ("A", "B", "C")]
-    before = await factory.counts()
     response = await api.post(f"/reporters/{ids[0]}/leave",
                               json={"left_on": "2025-05-01", "reason": "Nghỉ hưu"}, headers=staff)
-    assert response.status_code == 503, response.text  # the rule breaks: the cycle must be told
-    assert await factory.counts() == before
+    assert response.status_code == 200, response.text  # the rule breaks: the cycle must be told
+    assert response.json()["signalled"] == [cycle_workflow_id("UP", 2025)]
     async with factory.sessions() as session:
-        assert (await session.get(Reporter, ids[0])).status == "active"  # type: ignore[union-attr]
+        assert (await session.get(Reporter, ids[0])).status == "left"  # type: ignore[union-attr]
+        [owed] = (await session.scalars(select(PendingSignal))).all()
+    assert (owed.workflow_id, owed.name, owed.attempts) == (
+        cycle_workflow_id("UP", 2025), SIGNAL_ROSTER_CHANGED, 1)
+    assert owed.payload["change"] == "left" and owed.payload["team"]["total"] == 2
+    assert owed.last_error is not None and "unreachable" in owed.last_error
 
 
 async def test_an_accepted_roster_is_stored_as_reporter_records(
