@@ -31,6 +31,7 @@ from api.routes import (
     users,
 )
 from api.services import idempotency, signals
+from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from api.stuck_watch import StuckWatch
 from api.temporal import connect_temporal
@@ -81,12 +82,18 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
             wait_seconds=settings.update_timeout_seconds,
             every=settings.signal_redelivery_seconds,
         ))
+        dispatching = None
+        if settings.notify_dispatch:
+            dispatcher = Dispatcher(app.state.sessions, settings)
+            dispatching = asyncio.create_task(dispatcher.run_forever(), name="notify-dispatch")
         try:
             yield
         finally:
-            redelivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await redelivery
+            for task in (redelivery, dispatching):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await engine.dispose()
 
     app = FastAPI(

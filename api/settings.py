@@ -48,6 +48,10 @@ class Settings(TemporalConnection, BaseSettings):
     notify_max_attempts: int = Field(default=8, ge=1, le=100)
     notify_backoff_seconds: float = Field(default=30.0, gt=0, le=86_400)
     notify_lease_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    notify_dispatch: bool = Field(
+        default=False, description="Run the notification dispatcher in the API process."
+    )
+    notify_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     @field_validator("service_token")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import signal
 from collections import Counter
@@ -135,6 +136,8 @@ def _print_urls(stack: Stack, admin: str) -> None:
         console.print(f"Temporal UI  {stack.ui_url}")
     console.print(f"Temporal     {stack.temporal_address} (namespace default)")
     console.print(f"Logs         {stack.state_dir / 'logs'}")
+    smtp = os.environ.get("YEARWHEEL_SMTP_HOST")
+    console.print(f"Email        {'SMTP ' + smtp if smtp else f'.eml files in {stack.mail_dir}'}")
     console.print(f"admin token  {admin}")
 
 

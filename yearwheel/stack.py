@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,11 @@ class Stack:
         return f"http://127.0.0.1:{self.api_port}"
 
     @property
+    def mail_dir(self) -> Path:
+        """Where email goes as .eml files when no SMTP host is set."""
+        return Path(os.environ.get("YEARWHEEL_MAIL_DIR") or self.state_dir / "mail")
+
+    @property
     def ui_url(self) -> str | None:
         return f"http://127.0.0.1:{self.ui_port}" if self.ui_port else None
 
@@ -50,6 +56,9 @@ class Stack:
             "YEARWHEEL_TASK_QUEUE": self.task_queue,
             "YEARWHEEL_SERVICE_TOKEN": self.service_token,
             "YEARWHEEL_API_URL": self.api_url,
+            "YEARWHEEL_NOTIFY_DISPATCH": "1",
+            "YEARWHEEL_MAIL_DIR": str(self.mail_dir),
+            "YEARWHEEL_PUBLIC_URL": self.api_url,
         }
 
 

@@ -9,6 +9,8 @@ extra copy per crash, recognisable as a copy (docs/notifications.md).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +37,7 @@ from api.models import (
 from api.settings import Settings
 
 D = NotificationDelivery
+log = logging.getLogger(__name__)
 
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
@@ -56,6 +59,16 @@ class Dispatcher:
             await self.deliver(claimed)
             tried += 1
         return tried
+
+    async def run_forever(self) -> None:
+        """Deliver what is due every poll interval until cancelled; a failing round is logged
+        and the next one tries again."""
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("notification dispatch round failed")
+            await asyncio.sleep(self.settings.notify_poll_seconds)
 
     async def claim(self) -> int | None:
         now = self.clock()

@@ -5,6 +5,8 @@ one copy with the same Message-ID."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,8 +16,10 @@ from api.models import NotificationAttempt, NotificationDelivery, Task, User, ut
 from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from domain.template import Rung
+from tests.api.conftest import asgi_client
 from tests.api.factories import Factory, ladder, opened, record
 from tests.api.mailbox import Mailbox, smtp_server
+from tests.api.support import eventually
 
 
 class Clock:
@@ -140,3 +144,25 @@ async def test_a_crash_between_send_and_record_costs_one_copy_at_most(
     first, copy = (m["Message-ID"] for m in mailbox.received)
     assert first == copy  # the documented bound: one copy, recognisably the same message
     assert await _attempts(factory) == [(1, "sending"), (2, "sent")]
+
+
+async def test_the_api_process_dispatches_to_eml_files_without_smtp(
+    factory: Factory, settings: Settings, tmp_path: Path
+) -> None:
+    await _people(factory)
+    mail = tmp_path / "mail"
+    running = settings.model_copy(update={
+        "notify_dispatch": True, "notify_poll_seconds": 0.05, "mail_dir": str(mail),
+    })
+    async with asgi_client(running) as client:
+        await record(client, "tasks/opened", opened("GR"))
+
+        async def written() -> list[Path]:
+            return sorted(mail.glob("*.eml"))
+
+        files = await eventually(written)
+    assert len(files) == 1
+    message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert str(message["Subject"]).startswith("Nhiệm vụ mới: ")
+    assert message["To"] == "vanthu@gr.example"
+    assert await _attempts(factory) == [(1, "sent")]
