@@ -61,6 +61,8 @@ async def get_principal(
     principal = await authenticate(
         session=session, token=credentials.credentials, service_token=settings.service_token
     )
+    if session.in_transaction():  # a read: give the connection back before the request's
+        await session.commit()  # own units of work take theirs, or a burst drains the pool
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked", headers=challenge)
     request.state.principal = principal  # who a refusal is audited against
