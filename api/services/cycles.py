@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from api.models import Committee, Cycle, Task, TaskChange, TemplateRow
+from api.models import Committee, Cycle, StuckCycle, Task, TaskChange, TemplateRow
 from api.problems import NotFound
 from api.schemas import CycleDetail, CycleItemPublic, CyclePublic
 from api.services import stuck
@@ -69,10 +69,21 @@ async def list_public(
     if year is not None:
         query = query.where(Cycle.year == year)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
+    rows = list((await session.execute(
         query.order_by(Cycle.year.desc(), Committee.code).limit(limit).offset(offset)
-    )
-    return [to_public(*row) for row in rows.tuples()], int(total or 0)
+    )).tuples())
+    stuck_ids = set((await session.scalars(
+        select(StuckCycle.workflow_id).where(
+            StuckCycle.workflow_id.in_([cycle.workflow_id for cycle, _, _ in rows])
+        )
+    )).all()) if rows else set()
+    items = []
+    for cycle, row_committee, template in rows:
+        public = to_public(cycle, row_committee, template)
+        if cycle.workflow_id in stuck_ids and cycle.result is None:
+            public = public.model_copy(update={"status": "stuck"})
+        items.append(public)
+    return items, int(total or 0)
 
 
 async def detail(

@@ -50,6 +50,8 @@ async def test_a_refused_recording_marks_the_cycle_stuck_until_it_records_again(
     detail = (await api.get(f"/cycles/{await cycle_id(api, admin)}", headers=admin)).json()
     assert detail["status"] == "stuck"
     assert detail["refusal"] == item
+    [listed] = (await api.get("/cycles", headers=admin)).json()["items"]
+    assert listed["status"] == "stuck"
 
     done = await record(api, "tasks/completed", completion(), headers=named(GR))
     assert done.status_code == 201
@@ -57,6 +59,8 @@ async def test_a_refused_recording_marks_the_cycle_stuck_until_it_records_again(
     assert (await api.get("/health")).json()["stuck_cycles"] == 0
     detail = (await api.get(f"/cycles/{await cycle_id(api, admin)}", headers=admin)).json()
     assert (detail["status"], detail["refusal"]) == ("running", None)
+    [listed] = (await api.get("/cycles", headers=admin)).json()["items"]
+    assert listed["status"] == "running"
 
 
 async def test_an_unidentified_caller_marks_only_a_cycle_that_exists(
