@@ -24,3 +24,21 @@ class InAppNotification(BaseModel):
 class InAppPage(Page):
     unread: int = Field(description="The caller's unread notifications, whatever the filter.")
     items: list[InAppNotification]
+
+
+class DeliveryStatusItem(BaseModel):
+    id: int
+    delivery_key: str
+    channel: str
+    status: str = Field(description="pending, sent or failed.")
+    user: str
+    kind: str
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    message_id: str | None
+
+
+class DeliveryPage(Page):
+    items: list[DeliveryStatusItem]

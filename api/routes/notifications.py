@@ -1,15 +1,20 @@
-"""The caller's in-app notifications: reminders, escalations and changes that concern them."""
+"""The caller's in-app notifications; for admins, every delivery's status and a resend."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, status
 
 from api.deps import CurrentUser, IdempotencyDep, SessionDep
-from api.models import utcnow
+from api.models import DeliveryStatus, utcnow
 from api.problems import Forbidden, problem_responses
-from api.schemas_notifications import InAppNotification, InAppPage
-from api.services import inbox
-from api.services.access import Principal
+from api.schemas_notifications import (
+    DeliveryPage,
+    DeliveryStatusItem,
+    InAppNotification,
+    InAppPage,
+)
+from api.services import deliveries, inbox
+from api.services.access import Action, Principal, require
 
 router = APIRouter(tags=["notifications"])
 
@@ -46,6 +51,40 @@ async def read_notification(
     """Mark one of the caller's notifications read (repeating it changes nothing)."""
     item = await inbox.mark_read(
         session=session, user_id=_user_id(user), delivery_id=notification_id, at=utcnow()
+    )
+    await idem.remember(status=status.HTTP_200_OK, body=item, session=session)
+    await session.commit()
+    return item
+
+
+@router.get("/notifications/deliveries", response_model=DeliveryPage,
+            responses=problem_responses(401, 403, 422))
+async def list_deliveries(
+    session: SessionDep,
+    user: CurrentUser,
+    delivery_status: DeliveryStatus | None = Query(default=None, alias="status"),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> DeliveryPage:
+    """Every delivery of every notification, newest first, with its last error (admin)."""
+    require(user, Action.MANAGE_NOTIFICATIONS)
+    return await deliveries.list_deliveries(
+        session=session, status=delivery_status, limit=limit, offset=offset
+    )
+
+
+@router.post("/notifications/deliveries/{delivery_id}/resend", response_model=DeliveryStatusItem,
+             responses=problem_responses(401, 403, 404, 409, 422))
+async def resend_delivery(
+    session: SessionDep,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    delivery_id: int = Path(ge=1),
+) -> DeliveryStatusItem:
+    """Send a failed delivery once more; the dispatcher takes it on its next round (admin)."""
+    require(user, Action.MANAGE_NOTIFICATIONS)
+    item = await deliveries.resend(
+        session=session, delivery_id=delivery_id, actor=user.name, at=utcnow()
     )
     await idem.remember(status=status.HTTP_200_OK, body=item, session=session)
     await session.commit()

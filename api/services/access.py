@@ -32,6 +32,7 @@ class Action(StrEnum):
     # Export, timeline, state as of, replay, audit-log verification and cross-check: reads
     # (a replay changes nothing), for those who answer for the whole record.
     AUDIT = "audit"
+    MANAGE_NOTIFICATIONS = "manage_notifications"  # delivery status, failures, resends
 
 
 class Reach(StrEnum):
@@ -71,6 +72,7 @@ PERMISSIONS: dict[Role, dict[Action, Reach]] = {
         Action.MANAGE_ROSTER: Reach.ALL,
         Action.MANAGE_TEMPLATES: Reach.ALL,
         Action.AUDIT: Reach.ALL,
+        Action.MANAGE_NOTIFICATIONS: Reach.ALL,
     },
     Role.SERVICE: {Action.RECORD: Reach.ALL, Action.START_CYCLES: Reach.ALL},
 }

@@ -250,8 +250,9 @@ async def _revoke(world: World, role: str, place: str, succeeds: bool) -> Call:
     return Call("POST", f"/users/{user_id}/revoke", {"reason": "left the committee"})
 
 
-async def _read_notice(world: World, role: str, place: str, succeeds: bool) -> Call:
-    """A notification of the caller's own (the staff's for the worker or no one)."""
+async def _notice(world: World, role: str, place: str, status: str) -> NotificationDelivery:
+    """A delivery of a fresh notification to the caller (to the staff for the worker or no
+    one): in-app and sent, or by email and failed."""
     owner = f"matrix-{role if role in USERS else 'staff'}"
     at = datetime.now(HCM)
     async with world.sessions() as session:
@@ -264,14 +265,25 @@ async def _read_notice(world: World, role: str, place: str, succeeds: bool) -> C
                             message="Nhắc việc", created_at=at)
         session.add(note)
         await session.flush()
+        channel = Channel.IN_APP if status == "sent" else Channel.EMAIL
         delivery = NotificationDelivery(
-            delivery_key=delivery_key(note.id, user_id, Channel.IN_APP), notification_id=note.id,
-            user_id=user_id, channel=Channel.IN_APP.value, status="sent", attempts=0,
-            next_attempt_at=at, delivered_at=at, created_at=at,
+            delivery_key=delivery_key(note.id, user_id, channel), notification_id=note.id,
+            user_id=user_id, channel=channel.value, status=status, attempts=1,
+            next_attempt_at=at, created_at=at,
         )
         session.add(delivery)
         await session.commit()
-        return Call("POST", f"/notifications/{delivery.id}/read")
+        return delivery
+
+
+async def _read_notice(world: World, role: str, place: str, succeeds: bool) -> Call:
+    delivery = await _notice(world, role, place, "sent")
+    return Call("POST", f"/notifications/{delivery.id}/read")
+
+
+async def _resend(world: World, role: str, place: str, succeeds: bool) -> Call:
+    delivery = await _notice(world, role, place, "failed")
+    return Call("POST", f"/notifications/deliveries/{delivery.id}/resend")
 
 
 async def _start_cycle(world: World, role: str, place: str, succeeds: bool) -> Call:
@@ -376,6 +388,8 @@ BUILDERS: dict[str, Builder] = {
     "POST /internal/years/{year}/cycles": _internal_year,
     "GET /notifications": _static("GET", "/notifications"),
     "POST /notifications/{notification_id}/read": _read_notice,
+    "GET /notifications/deliveries": _static("GET", "/notifications/deliveries"),
+    "POST /notifications/deliveries/{delivery_id}/resend": _resend,
 }
 
 from tests.api.matrix_rosters import ROSTER_BUILDERS  # noqa: E402  (rosters, reports, the tree)

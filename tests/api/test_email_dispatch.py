@@ -17,7 +17,7 @@ from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from domain.template import Rung
 from tests.api.conftest import asgi_client
-from tests.api.factories import Factory, ladder, opened, record
+from tests.api.factories import Factory, bearer, ladder, opened, record
 from tests.api.mailbox import Mailbox, smtp_server
 from tests.api.support import eventually
 
@@ -157,12 +157,45 @@ async def test_the_api_process_dispatches_to_eml_files_without_smtp(
     async with asgi_client(running) as client:
         await record(client, "tasks/opened", opened("GR"))
 
-        async def written() -> list[Path]:
-            return sorted(mail.glob("*.eml"))
+        async def recorded() -> bool:  # the file is written before the attempt is recorded
+            return await _attempts(factory) == [(1, "sent")]
 
-        files = await eventually(written)
+        await eventually(recorded)
+    files = sorted(mail.glob("*.eml"))
     assert len(files) == 1
     message = message_from_bytes(files[0].read_bytes(), policy=policy.default)
     assert str(message["Subject"]).startswith("Nhiệm vụ mới: ")
     assert message["To"] == "vanthu@gr.example"
-    assert await _attempts(factory) == [(1, "sent")]
+
+
+async def test_admins_see_a_failure_and_resend_it(
+    api: httpx.AsyncClient, factory: Factory, settings: Settings
+) -> None:
+    await _people(factory)
+    admin = bearer(await factory.token("admin"))
+    staff = bearer(await factory.token("staff", "GR"))
+    await record(api, "tasks/opened", opened("GR"))
+    mailbox, clock = Mailbox(refusals=1), Clock()
+    with smtp_server(mailbox) as port:
+        dispatcher = _dispatcher(factory, settings, port, clock)
+        dispatcher.settings = dispatcher.settings.model_copy(update={"notify_max_attempts": 1})
+        assert await dispatcher.run_once() == 1
+        failed = (await api.get("/notifications/deliveries?status=failed", headers=admin)).json()
+        assert failed["total"] == 1
+        item = failed["items"][0]
+        assert (item["channel"], item["user"], item["attempts"]) == ("email", "gr-staff", 1)
+        assert "451" in item["last_error"]
+        assert (await api.get("/notifications/deliveries", headers=staff)).status_code == 403
+        path = f"/notifications/deliveries/{item['id']}/resend"
+        assert (await api.post(path, headers=staff)).status_code == 403
+        resent = await api.post(path, headers=admin)
+        assert resent.status_code == 200 and resent.json()["status"] == "pending"
+        again = await api.post(path, headers=admin)
+        assert again.status_code == 409
+        assert again.headers["content-type"].startswith("application/problem+json")
+        clock.now = utcnow()  # the resend made it due at the wall clock's now
+        assert await dispatcher.run_once() == 1
+    assert len(mailbox.received) == 1
+    assert await _attempts(factory) == [(1, "failed"), (2, "sent")]
+    sent = (await api.get("/notifications/deliveries?status=sent", headers=admin)).json()
+    assert [i["id"] for i in sent["items"] if i["channel"] == "email"] == [item["id"]]

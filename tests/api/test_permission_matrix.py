@@ -114,6 +114,12 @@ EXPECTED: dict[str, dict[str, Status]] = {
     # The caller's own in-app notifications.
     "GET /notifications": EVERYONE,
     "POST /notifications/{notification_id}/read": EVERYONE,
+    "GET /notifications/deliveries": people(
+        staff=403, supervisor=403, board=403, auditor=403, admin=200
+    ),
+    "POST /notifications/deliveries/{delivery_id}/resend": people(
+        staff=403, supervisor=403, board=403, auditor=403, admin=200
+    ),
 }
 
 
