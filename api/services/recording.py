@@ -36,9 +36,8 @@ from domain.contracts import (
     TaskChanged,
     TaskOpened,
 )
-from domain.template import RUNG_ORDER, Rung
-
-LEVEL = {Rung.REMINDER: 0, Rung.OVERDUE: 0, Rung.PARENT: 1, Rung.BOARD: 2}
+from domain.task_states import highest_rung, level_of, state_of
+from domain.template import Rung
 
 
 def _subject(workflow_id: str, key: str) -> str:
@@ -131,15 +130,10 @@ def _settle(task: Task, open_rungs: set[Rung]) -> None:
     """An unclosed task's state, rung and level follow the highest rung still open."""
     if ItemState(task.state) in CLOSED_STATES:
         return
-    highest = max(open_rungs, key=RUNG_ORDER.index) if open_rungs else None
+    highest = highest_rung(open_rungs)
     task.rung = highest.value if highest else None
-    task.escalation_level = LEVEL[highest] if highest else 0
-    if highest in (None, Rung.REMINDER):
-        task.state = ItemState.OPEN.value
-    elif highest is Rung.OVERDUE:
-        task.state = ItemState.OVERDUE.value
-    else:
-        task.state = ItemState.ESCALATED.value
+    task.escalation_level = level_of(highest)
+    task.state = state_of(highest).value
 
 
 async def _resolve_all(*, session: AsyncSession, task: Task, at: datetime) -> None:
@@ -244,7 +238,7 @@ async def record_ladder_step(
         target = await tree.root_as_of(session=session, committee=committee, day=on)
     closed = ItemState(task.state) in CLOSED_STATES
     escalation = Escalation(
-        task_id=task.id, rung=event.rung.value, level=LEVEL[event.rung],
+        task_id=task.id, rung=event.rung.value, level=level_of(event.rung),
         target_committee_id=target.id, due_on=event.due_on, raised_at=event.at,
         resolved_at=event.at if closed else None,
     )

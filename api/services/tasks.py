@@ -25,9 +25,8 @@ from api.services.access import Action, Principal, Scope, authorize
 from domain.contracts import ItemState, RejectionType
 from domain.dates import dates_outside_window, evidence_window
 from domain.evidence import parse_evidence
+from domain.task_states import OPEN_STATES
 from domain.template import EvidenceKind, Rung, Stage
-
-ACTIONABLE = frozenset({ItemState.OPEN, ItemState.OVERDUE, ItemState.ESCALATED})
 
 
 def _rows() -> Select[tuple[Task, Cycle, Committee]]:
@@ -189,7 +188,7 @@ def check_open(*, task: TaskPublic, if_match: str) -> None:
 
     A closed task is 409 whatever the version: the change would fail without the condition too.
     """
-    if task.state not in ACTIONABLE:
+    if task.state not in OPEN_STATES:
         raise Conflict(
             f"task {task.id} is {task.state.value}; it can no longer change",
             rejection=RejectionType.TASK_NOT_OPEN,

@@ -36,9 +36,9 @@ from domain.contracts import (
     TaskChanged,
     TaskOpened,
 )
+from domain.task_states import level_of
 from domain.template import Rung
 
-LEVEL = {Rung.PARENT: 1, Rung.BOARD: 2}
 _E = EventType
 UPDATE_KINDS = {UPDATE_COMPLETE: EntryKind.TASK_COMPLETED, UPDATE_EXTEND:
                 EntryKind.DEADLINE_EXTENDED, UPDATE_WAIVE: EntryKind.TASK_WAIVED}
@@ -174,7 +174,7 @@ class _Reader:
                 event, EntryKind.RUNG_REACHED,
                 f"{value.key}: {_RUNG_SAID[value.rung]} (due {value.due_on.isoformat()})",
                 at=value.at, key=value.key, rung=value.rung,
-                escalation_level=LEVEL.get(value.rung, 0), due_on=value.due_on,
+                escalation_level=level_of(value.rung), due_on=value.due_on,
             )
         if isinstance(value, CompletionRecorded):
             return self._linked(event, UPDATE_COMPLETE, EntryKind.TASK_COMPLETED,
@@ -204,7 +204,7 @@ class _Reader:
                 event, EntryKind.RUNG_WITHDRAWN,
                 f"{value.key}: the {value.rung.value} rung is withdrawn; {value.actor} moved the "
                 f"due date to {value.new_due_on}", at=value.at, key=value.key, rung=value.rung,
-                escalation_level=LEVEL.get(value.rung, 0), due_on=value.due_on,
+                escalation_level=level_of(value.rung), due_on=value.due_on,
                 new_due_on=value.new_due_on, actor=value.actor, reason=value.reason,
             )
         return None

@@ -21,10 +21,8 @@ from api.services.history.payloads import cycle_input
 from api.services.history.reader import timeline as read_timeline
 from domain.calendar import Obligation, ladder_for, ladder_instants, obligations
 from domain.contracts import CycleInput, ItemState, ItemStatus
-from domain.template import RUNG_ORDER, EvidenceKind, LadderStep, Rung, Stage, Template
-
-_LEVEL = {Rung.PARENT: 1, Rung.BOARD: 2}
-_CLOSED = frozenset({ItemState.COMPLETED, ItemState.WAIVED})
+from domain.task_states import CLOSED_STATES, highest_rung, level_of, state_of
+from domain.template import EvidenceKind, LadderStep, Rung, Stage, Template
 
 
 class HistoricState(BaseModel):
@@ -46,17 +44,12 @@ class _Item:
 
     def refresh(self) -> None:
         s = self.status
-        if s.state in _CLOSED or s.opened_at is None:
+        if s.state in CLOSED_STATES or s.opened_at is None:
             return
-        highest = max(self.fired, key=RUNG_ORDER.index) if self.fired else None
+        highest = highest_rung(self.fired)
         s.rung = highest
-        s.escalation_level = _LEVEL.get(highest, 0) if highest else 0
-        if highest in (None, Rung.REMINDER):
-            s.state = ItemState.OPEN
-        elif highest is Rung.OVERDUE:
-            s.state = ItemState.OVERDUE
-        else:
-            s.state = ItemState.ESCALATED
+        s.escalation_level = level_of(highest)
+        s.state = state_of(highest)
 
     def instant(self, rung: Rung, due_on: date) -> datetime | None:
         return dict(ladder_instants(self.steps, due_on)).get(rung)
