@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import Page
+from api.schemas import Page, Strict
 
 
 class InAppNotification(BaseModel):
@@ -42,3 +43,11 @@ class DeliveryStatusItem(BaseModel):
 
 class DeliveryPage(Page):
     items: list[DeliveryStatusItem]
+
+
+class Preferences(Strict):
+    email: str | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="Where notification email goes; null: in-app only.",
+    )
+    language: Literal["vi", "en"] = Field(default="vi", description="Message language.")

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query, status
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from api.deps import CurrentUser, IdempotencyDep, SessionDep
 from api.models import DeliveryStatus, utcnow
-from api.problems import Forbidden, problem_responses
+from api.problems import Forbidden, Unprocessable, problem_responses
 from api.schemas_notifications import (
     DeliveryPage,
     DeliveryStatusItem,
     InAppNotification,
     InAppPage,
+    Preferences,
 )
 from api.services import deliveries, inbox
 from api.services.access import Action, Principal, require
 
 router = APIRouter(tags=["notifications"])
+
+
+def _only(*names: str) -> Any:
+    """A dependency refusing query parameters other than `names` (422), so a mistyped filter
+    is an error, not an unfiltered answer."""
+
+    async def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise Unprocessable(f"unknown query parameters: {', '.join(unknown)}; "
+                                f"this route takes {', '.join(names)}")
+
+    return Depends(check)
 
 
 def _user_id(user: Principal) -> int:
@@ -26,7 +42,8 @@ def _user_id(user: Principal) -> int:
 
 
 @router.get("/notifications", response_model=InAppPage,
-            responses=problem_responses(401, 403, 422))
+            responses=problem_responses(401, 403, 422),
+            dependencies=[_only("unread", "limit", "offset")])
 async def list_notifications(
     session: SessionDep,
     user: CurrentUser,
@@ -58,7 +75,8 @@ async def read_notification(
 
 
 @router.get("/notifications/deliveries", response_model=DeliveryPage,
-            responses=problem_responses(401, 403, 422))
+            responses=problem_responses(401, 403, 422),
+            dependencies=[_only("status", "limit", "offset")])
 async def list_deliveries(
     session: SessionDep,
     user: CurrentUser,
@@ -89,3 +107,17 @@ async def resend_delivery(
     await idem.remember(status=status.HTTP_200_OK, body=item, session=session)
     await session.commit()
     return item
+
+
+@router.put("/users/me/preferences", response_model=Preferences,
+            responses=problem_responses(401, 403, 409, 422))
+async def set_preferences(
+    session: SessionDep, user: CurrentUser, idem: IdempotencyDep, data: Preferences
+) -> Preferences:
+    """The caller's notification email (null: in-app only) and language (vi or en)."""
+    saved = await inbox.set_preferences(
+        session=session, user_id=_user_id(user), preferences=data, actor=user.name
+    )
+    await idem.remember(status=status.HTTP_200_OK, body=saved, session=session)
+    await session.commit()
+    return saved

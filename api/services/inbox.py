@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.models import Channel, Committee, Notification, NotificationDelivery
+from api.models import Channel, Committee, Notification, NotificationDelivery, User
 from api.problems import NotFound
-from api.schemas_notifications import InAppNotification, InAppPage
+from api.schemas_notifications import InAppNotification, InAppPage, Preferences
+from api.services.audit import append_audit
 
 
 def _own(user_id: int) -> Select[tuple[NotificationDelivery, Notification, str]]:
@@ -66,3 +67,20 @@ async def mark_read(
         delivery.read_at = at
         await session.flush()
     return _item(delivery, note, code)
+
+
+async def set_preferences(
+    *, session: AsyncSession, user_id: int, preferences: Preferences, actor: str
+) -> Preferences:
+    """The user's notification email and language; notifications raised from now on use them."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    user.email = preferences.email
+    user.language = preferences.language
+    await session.flush()
+    await append_audit(
+        session=session, actor=actor, action="user.preferences", subject=user.name,
+        payload={"email": preferences.email is not None, "language": preferences.language},
+    )
+    return Preferences(email=user.email, language=preferences.language)

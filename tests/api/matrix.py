@@ -281,6 +281,10 @@ async def _read_notice(world: World, role: str, place: str, succeeds: bool) -> C
     return Call("POST", f"/notifications/{delivery.id}/read")
 
 
+async def _preferences(world: World, role: str, place: str, succeeds: bool) -> Call:
+    return Call("PUT", "/users/me/preferences", {"email": None, "language": "vi"})
+
+
 async def _resend(world: World, role: str, place: str, succeeds: bool) -> Call:
     delivery = await _notice(world, role, place, "failed")
     return Call("POST", f"/notifications/deliveries/{delivery.id}/resend")
@@ -388,6 +392,7 @@ BUILDERS: dict[str, Builder] = {
     "POST /internal/years/{year}/cycles": _internal_year,
     "GET /notifications": _static("GET", "/notifications"),
     "POST /notifications/{notification_id}/read": _read_notice,
+    "PUT /users/me/preferences": _preferences,
     "GET /notifications/deliveries": _static("GET", "/notifications/deliveries"),
     "POST /notifications/deliveries/{delivery_id}/resend": _resend,
 }

@@ -114,6 +114,27 @@ async def test_a_user_reads_their_own_list(api: httpx.AsyncClient, factory: Fact
     assert (unread["total"], unread["unread"]) == (1, 1)
     assert [i["kind"] for i in unread["items"]] == ["task_opened"]
     assert (await api.get("/notifications", headers=other)).json()["total"] == 0
+    typo = await api.get("/notifications?unraed=true", headers=staff)
+    assert typo.status_code == 422 and "unraed" in typo.json()["detail"]
     missing = await api.post("/notifications/999999/read", headers=staff)
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_preferences_add_an_email_delivery(api: httpx.AsyncClient, factory: Factory) -> None:
+    await factory.tree()
+    staff = bearer(await factory.token("staff", "GR", name="gr-staff"))
+    before = await factory.counts()
+    bad = await api.put("/users/me/preferences", headers=staff,
+                        json={"email": "not an address", "language": "vi"})
+    assert bad.status_code == 422 and "email" in bad.text
+    assert await factory.counts() == before
+    saved = await api.put("/users/me/preferences", headers=staff,
+                          json={"email": "vanthu@gr.example", "language": "en"})
+    assert saved.status_code == 200
+    assert saved.json() == {"email": "vanthu@gr.example", "language": "en"}
+    await record(api, "tasks/opened", opened("GR"))
+    assert await _deliveries(factory) == [
+        ("task_opened", "gr-staff", "in_app", "sent"),
+        ("task_opened", "gr-staff", "email", "pending"),
+    ]

@@ -114,6 +114,7 @@ EXPECTED: dict[str, dict[str, Status]] = {
     # The caller's own in-app notifications.
     "GET /notifications": EVERYONE,
     "POST /notifications/{notification_id}/read": EVERYONE,
+    "PUT /users/me/preferences": EVERYONE,
     "GET /notifications/deliveries": people(
         staff=403, supervisor=403, board=403, auditor=403, admin=200
     ),
