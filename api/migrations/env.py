@@ -24,6 +24,11 @@ def _database_url() -> str:
 
 
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        # The driver opens a transaction only before a row change, so each CREATE or DROP
+        # would commit on its own and a migration that fails half way would stay half done.
+        # A savepoint opens the transaction now: the whole run commits or rolls back as one.
+        connection.exec_driver_sql("SAVEPOINT alembic_run")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
