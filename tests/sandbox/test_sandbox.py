@@ -1,5 +1,8 @@
 """The strict sandbox, as every test and replay runs workflows, refuses non-deterministic code;
-passing a module through (what the production worker may choose for ours) lets it run."""
+passing a module through (what the production worker may choose for ours) lets it run.
+
+On the dev server, not the shared time-skipping one: a workflow whose tasks keep failing holds
+that server's time still for every later test, even once it is terminated."""
 
 from __future__ import annotations
 
@@ -25,9 +28,9 @@ async def failed_task(handle: WorkflowHandle[ReadsTheWallClock, str]) -> str | N
 
 
 async def test_a_workflow_reading_the_clock_is_refused(
-    time_skipping_env: WorkflowEnvironment,
+    dev_env: WorkflowEnvironment,
 ) -> None:
-    client, queue = time_skipping_env.client, unique_queue("sandbox")
+    client, queue = dev_env.client, unique_queue("sandbox")
     async with Worker(client, task_queue=queue, workflows=[ReadsTheWallClock],
                       workflow_runner=workflow_runner()):
         handle = await client.start_workflow(
@@ -43,9 +46,9 @@ async def test_a_workflow_reading_the_clock_is_refused(
 
 
 async def test_passed_through_code_is_not_checked(
-    time_skipping_env: WorkflowEnvironment,
+    dev_env: WorkflowEnvironment,
 ) -> None:
-    client, queue = time_skipping_env.client, unique_queue("sandbox")
+    client, queue = dev_env.client, unique_queue("sandbox")
     runner = workflow_runner("tests.sandbox.clockwork", pass_through_own=True)
     async with Worker(client, task_queue=queue, workflows=[ReadsTheWallClock],
                       workflow_runner=runner):
