@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -18,9 +18,10 @@ from domain.template import Template
 router = APIRouter(tags=["templates"])
 
 
-async def closed_template(request: Request) -> None:
+async def _refuse_unknown_fields(request: Request) -> None:
     """A template sent here names only known fields (the model itself ignores unknown ones,
-    so that a cycle's input from a newer release replays on older code)."""
+    so that a cycle's input from a newer release replays on older code). Checked in the
+    handler, after the caller's rights and the Idempotency-Key, like every other refusal."""
     try:
         Template.model_validate(await request.json(), extra="forbid")
     except ValidationError as error:
@@ -34,14 +35,14 @@ async def closed_template(request: Request) -> None:
     status_code=status.HTTP_201_CREATED,
     response_model=TemplatePublic,
     responses=problem_responses(401, 403, 409, 422),
-    dependencies=[Depends(closed_template)],
 )
 async def create_template(
     data: Template, session: SessionDep, user: CurrentUser, idem: IdempotencyDep,
-    response: Response,
+    request: Request, response: Response,
 ) -> TemplatePublic:
     """Create the next version of a template (admin); cycles started from now on use it."""
     require(user, Action.MANAGE_TEMPLATES)
+    await _refuse_unknown_fields(request)
     created = await templates.create_version(
         session=session, template=data, version_given="version" in data.model_fields_set,
         actor=user.name,
