@@ -9,7 +9,15 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from api.models import Escalation, Notification, Submission, Task, TaskChange
+from api.models import (
+    Escalation,
+    Notification,
+    NotificationAttempt,
+    NotificationDelivery,
+    Submission,
+    Task,
+    TaskChange,
+)
 from tests.replay.conftest import short_cycle
 from tests.replay.scenarios import CycleRun, Stand
 from workflows import WORKFLOWS
@@ -107,6 +115,13 @@ async def test_a_deleted_task_row_is_reported(system: Stand) -> None:
     assert await _check(run) == []
     plan = await _plan(run)
     async with system.sessions() as session, session.begin():
+        notices = select(Notification.id).where(Notification.task_id == plan.id)
+        deliveries = select(NotificationDelivery.id).where(
+            NotificationDelivery.notification_id.in_(notices))
+        await session.execute(delete(NotificationAttempt).where(
+            NotificationAttempt.delivery_id.in_(deliveries)))
+        await session.execute(delete(NotificationDelivery).where(
+            NotificationDelivery.id.in_(deliveries)))
         for model in (Submission, Notification, Escalation, TaskChange):
             await session.execute(delete(model).where(model.task_id == plan.id))
         await session.execute(delete(Task).where(Task.id == plan.id))
