@@ -349,6 +349,8 @@ class User(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email: Mapped[str | None] = mapped_column(String(320))  # notification email, if any
     language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))  # signed JSON POSTs, if any
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))  # the HMAC key it shares
 
 
 class ReporterStatus(StrEnum):

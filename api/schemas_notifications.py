@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from api.schemas import Page, Strict
 
@@ -51,3 +51,26 @@ class Preferences(Strict):
         description="Where notification email goes; null: in-app only.",
     )
     language: Literal["vi", "en"] = Field(default="vi", description="Message language.")
+    webhook_url: str | None = Field(
+        default=None, max_length=2000, pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Where each notification is POSTed as signed JSON (http or https); "
+        "null: no webhook. Needs webhook_secret.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, min_length=32, max_length=200, validate_default=True,
+        description="The shared key of the HMAC-SHA256 signature (X-Yearwheel-Signature over "
+        "\"<X-Yearwheel-Timestamp>.<body>\"); at least 32 characters. Never shown again.",
+    )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _goes_with_the_url(cls, secret: str | None, info: ValidationInfo) -> str | None:
+        if "webhook_url" in info.data and (info.data["webhook_url"] is None) != (secret is None):
+            raise ValueError("webhook_url and webhook_secret go together: give both or neither")
+        return secret
+
+
+class SavedPreferences(BaseModel):
+    email: str | None
+    language: str
+    webhook_url: str | None = Field(description="The secret is kept, never shown.")

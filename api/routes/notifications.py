@@ -15,6 +15,7 @@ from api.schemas_notifications import (
     InAppNotification,
     InAppPage,
     Preferences,
+    SavedPreferences,
 )
 from api.services import deliveries, inbox
 from api.services.access import Action, Principal, require
@@ -109,12 +110,13 @@ async def resend_delivery(
     return item
 
 
-@router.put("/users/me/preferences", response_model=Preferences,
+@router.put("/users/me/preferences", response_model=SavedPreferences,
             responses=problem_responses(401, 403, 409, 422))
 async def set_preferences(
     session: SessionDep, user: CurrentUser, idem: IdempotencyDep, data: Preferences
-) -> Preferences:
-    """The caller's notification email (null: in-app only) and language (vi or en)."""
+) -> SavedPreferences:
+    """The caller's notification email (null: none), language (vi or en) and webhook (null:
+    none): each notification is then also sent there."""
     saved = await inbox.set_preferences(
         session=session, user_id=_user_id(user), preferences=data, actor=user.name
     )

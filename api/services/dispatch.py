@@ -1,4 +1,5 @@
-"""The dispatcher: claims a due delivery, records the attempt, sends, records the outcome.
+"""The dispatcher: claims a due delivery, records the attempt, sends it by email or webhook,
+records the outcome.
 
 A claim is a lease (claimed_until) taken by one UPDATE that only one dispatcher can win, so two
 dispatchers never send the same delivery at once. The attempt row is committed before the send;
@@ -18,8 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.channels import email
-from api.channels.texts import Facts
+from api.channels import email, webhook
+from api.channels.texts import Facts, subject
 from api.db import Sessions
 from api.models import (
     AttemptOutcome,
@@ -94,16 +95,15 @@ class Dispatcher:
 
     async def deliver(self, delivery_id: int) -> None:
         async with self.sessions() as session:
-            delivery, message = await self._compose(session, delivery_id)
+            delivery, send = await self._prepare(session, delivery_id)
             attempt = NotificationAttempt(
                 delivery_id=delivery.id, attempt=delivery.attempts, started_at=self.clock(),
                 outcome=AttemptOutcome.SENDING.value,
             )
             session.add(attempt)
-            delivery.message_id = str(message["Message-ID"])
             await session.commit()
             try:
-                await email.send(self.settings, message)
+                await send()
             except Exception as error:
                 self._failed(delivery, attempt, f"{type(error).__name__}: {error}")
             else:
@@ -126,9 +126,11 @@ class Dispatcher:
         else:
             delivery.next_attempt_at = now + backoff(self.settings, delivery.attempts)
 
-    async def _compose(
+    async def _prepare(
         self, session: AsyncSession, delivery_id: int
-    ) -> tuple[D, email.EmailMessage]:
+    ) -> tuple[D, Callable[[], Awaitable[object]]]:
+        """The delivery, with its Message-ID (email) or its key (webhook) set, and how to send
+        it on its channel."""
         row = (
             await session.execute(
                 select(D, Notification, User, Committee, Task)
@@ -156,9 +158,27 @@ class Dispatcher:
             due=task.due_on if task is not None else None,
             link=f"{base}/tasks/{task.id}" if task is not None else f"{base}/notifications",
         )
+        if delivery.channel == Channel.WEBHOOK.value:
+            delivery.message_id = delivery.delivery_key
+            payload = {
+                "delivery": delivery.delivery_key, "kind": note.kind,
+                "subject": subject(language, facts), "message": note.message,
+                "committee": {"code": owner.code, "name": owner.name},
+                "task": None if task is None else {
+                    "id": task.id, "title_vi": task.title_vi, "title_en": task.title_en,
+                    "due_on": task.due_on.isoformat(),
+                },
+                "link": facts.link, "created_at": note.created_at.isoformat(),
+            }
+            url, secret = user.webhook_url or "", user.webhook_secret or ""
+            return delivery, lambda: webhook.send(
+                url=url, secret=secret, delivery_key=delivery.delivery_key, payload=payload,
+                at=self.clock(), wait_seconds=self.settings.smtp_timeout_seconds,
+            )
         message = email.compose(
             settings=self.settings, to=user.email or "", language=language, facts=facts,
             msg_id=email.message_id(delivery.delivery_key, self.settings.mail_domain),
             at=note.created_at,
         )
-        return delivery, message
+        delivery.message_id = str(message["Message-ID"])
+        return delivery, lambda: email.send(self.settings, message)

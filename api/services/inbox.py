@@ -12,7 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Channel, Committee, Notification, NotificationDelivery, User
 from api.problems import NotFound
-from api.schemas_notifications import InAppNotification, InAppPage, Preferences
+from api.schemas_notifications import (
+    InAppNotification,
+    InAppPage,
+    Preferences,
+    SavedPreferences,
+)
 from api.services.audit import append_audit
 
 
@@ -71,16 +76,22 @@ async def mark_read(
 
 async def set_preferences(
     *, session: AsyncSession, user_id: int, preferences: Preferences, actor: str
-) -> Preferences:
-    """The user's notification email and language; notifications raised from now on use them."""
+) -> SavedPreferences:
+    """The user's notification email, language and webhook; notifications raised from now on
+    use them."""
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id} not found")
     user.email = preferences.email
     user.language = preferences.language
+    user.webhook_url = preferences.webhook_url
+    user.webhook_secret = preferences.webhook_secret
     await session.flush()
     await append_audit(
         session=session, actor=actor, action="user.preferences", subject=user.name,
-        payload={"email": preferences.email is not None, "language": preferences.language},
+        payload={"email": preferences.email is not None, "language": preferences.language,
+                 "webhook": preferences.webhook_url is not None},
     )
-    return Preferences(email=user.email, language=preferences.language)
+    return SavedPreferences(
+        email=user.email, language=preferences.language, webhook_url=user.webhook_url
+    )

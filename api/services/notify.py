@@ -2,8 +2,9 @@
 
 Who is told: a committee's staff about its own tasks; the supervisors of the committee an
 escalation reaches about a parent-rung escalation; the board about board-rung escalations.
-Each recipient gets an in-app delivery, and an email one if they have an address, each keyed
-"<notification>:<user>:<channel>" so a retried recording never makes a second one.
+Each recipient gets an in-app delivery, an email one if they have an address and a webhook one
+if they have an endpoint, each keyed "<notification>:<user>:<channel>" so a retried recording
+never makes a second one.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def audience(kind: str) -> tuple[Role, ...]:
 
 async def recipients(
     *, session: AsyncSession, committee_id: int, kind: str, at: datetime
-) -> Sequence[tuple[int, str | None]]:
-    """(id, email) of the users a notification for `committee_id` reaches at `at`, by id.
+) -> Sequence[tuple[int, str | None, str | None]]:
+    """(id, email, webhook url) of the users a notification for `committee_id` reaches at
+    `at`, by id.
 
     Board users may have no committee of their own: they are told about every board rung."""
     roles = audience(kind)
@@ -51,22 +53,23 @@ async def recipients(
     if Role.BOARD in roles:
         belongs = or_(belongs, User.committee_id.is_(None))
     rows = await session.execute(
-        select(User.id, User.email)
+        select(User.id, User.email, User.webhook_url)
         .where(
             User.role.in_([r.value for r in roles]), belongs, User.revoked_at.is_(None),
             or_(User.expires_at.is_(None), User.expires_at > at),
         )
         .order_by(User.id)
     )
-    return [(user_id, address) for user_id, address in rows.tuples()]
+    return list(rows.tuples())
 
 
 async def notify(
     session: AsyncSession, *, committee_id: int, task: Task | None, kind: str, message: str,
     at: datetime, escalation: Escalation | None = None,
 ) -> Notification:
-    """Write the notification, one in-app delivery per recipient and one email delivery per
-    recipient with an address (the dispatcher sends it); the caller commits."""
+    """Write the notification, one in-app delivery per recipient, and one email or webhook
+    delivery per recipient with an address or an endpoint (the dispatcher sends those); the
+    caller commits."""
     note = Notification(
         recipient_committee_id=committee_id, task_id=task.id if task else None,
         escalation_id=escalation.id if escalation else None, kind=kind,
@@ -74,7 +77,7 @@ async def notify(
     )
     session.add(note)
     await session.flush()
-    for user_id, address in await recipients(
+    for user_id, address, endpoint in await recipients(
         session=session, committee_id=committee_id, kind=kind, at=at
     ):
         session.add(
@@ -85,13 +88,14 @@ async def notify(
                 delivered_at=at, created_at=at,
             )
         )
-        if address:
-            session.add(
-                NotificationDelivery(
-                    delivery_key=delivery_key(note.id, user_id, Channel.EMAIL),
-                    notification_id=note.id, user_id=user_id, channel=Channel.EMAIL.value,
-                    status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=at,
-                    created_at=at,
+        for channel, wanted in ((Channel.EMAIL, address), (Channel.WEBHOOK, endpoint)):
+            if wanted:
+                session.add(
+                    NotificationDelivery(
+                        delivery_key=delivery_key(note.id, user_id, channel),
+                        notification_id=note.id, user_id=user_id, channel=channel.value,
+                        status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=at,
+                        created_at=at,
+                    )
                 )
-            )
     return note
