@@ -283,6 +283,45 @@ class AttemptOutcome(StrEnum):
     FAILED = "failed"
 
 
+class EmailMode(StrEnum):
+    IMMEDIATE = "immediate"
+    DIGEST = "digest"
+
+
+class DigestStatus(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EMPTY = "empty"
+
+
+class Digest(Base):
+    """A user's daily digest for one day (Asia/Ho_Chi_Minh): at most one per user and day.
+
+    The row is the claim: inserted as `sending` before the message goes, so a second dispatcher
+    cannot insert it again; one still `sending` after the lease is in doubt and sent again with
+    the same Message-ID, the bound email deliveries have.
+    """
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("user_id", "day"),
+        CheckConstraint(_one_of("status", DigestStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(String(2000))
+
+
 class NotificationAttempt(Base):
     """One try at sending a delivery, recorded before the send and finished after it."""
 
@@ -351,6 +390,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
     webhook_url: Mapped[str | None] = mapped_column(String(2000))  # signed JSON POSTs, if any
     webhook_secret: Mapped[str | None] = mapped_column(String(200))  # the HMAC key it shares
+    email_mode: Mapped[str] = mapped_column(  # EmailMode: each message, or one a day
+        String(10), default="immediate", server_default="immediate"
+    )
 
 
 class ReporterStatus(StrEnum):

@@ -51,6 +51,11 @@ class Preferences(Strict):
         description="Where notification email goes; null: in-app only.",
     )
     language: Literal["vi", "en"] = Field(default="vi", description="Message language.")
+    email_mode: Literal["immediate", "digest"] = Field(
+        default="immediate",
+        description="immediate: an email per notification; digest: one email a day at "
+        "YEARWHEEL_DIGEST_HOUR (Asia/Ho_Chi_Minh) listing the day's notifications.",
+    )
     webhook_url: str | None = Field(
         default=None, max_length=2000, pattern=r"^https?://[^\s/]+(/\S*)?$",
         description="Where each notification is POSTed as signed JSON (http or https); "
@@ -73,4 +78,5 @@ class Preferences(Strict):
 class SavedPreferences(BaseModel):
     email: str | None
     language: str
+    email_mode: str
     webhook_url: str | None = Field(description="The secret is kept, never shown.")

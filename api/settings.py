@@ -52,6 +52,10 @@ class Settings(TemporalConnection, BaseSettings):
         default=False, description="Run the notification dispatcher in the API process."
     )
     notify_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    digest_hour: int = Field(
+        default=7, ge=0, le=23,
+        description="Hour (Asia/Ho_Chi_Minh) the daily digest goes to users who chose it.",
+    )
 
     @field_validator("service_token")
     @classmethod

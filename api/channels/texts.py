@@ -72,3 +72,21 @@ def lines(language: str, facts: Facts) -> list[tuple[str, str]]:
     rows.append((label["rung"], RUNGS[lang].get(facts.kind, facts.kind)))
     rows.append((label["link"], facts.link))
     return rows
+
+
+DIGEST = {
+    "vi": {"subject": "Tóm tắt ngày {day}: {count} thông báo",
+           "intro": "Các thông báo gửi đến đồng chí trong 24 giờ đến {time} ngày {day}:"},
+    "en": {"subject": "Digest for {day}: {count} notifications",
+           "intro": "Your notifications in the 24 hours to {time} on {day}:"},
+}
+
+
+def digest_subject(language: str, day: date, count: int) -> str:
+    lang = language if language in DIGEST else "vi"
+    return DIGEST[lang]["subject"].format(day=dmy(day), count=count)
+
+
+def digest_intro(language: str, day: date, hour: int) -> str:
+    lang = language if language in DIGEST else "vi"
+    return DIGEST[lang]["intro"].format(day=dmy(day), time=f"{hour:02d}:00")

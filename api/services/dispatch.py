@@ -20,13 +20,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.channels import email, webhook
-from api.channels.texts import Facts, subject
+from api.channels.texts import subject
 from api.db import Sessions
 from api.models import (
     AttemptOutcome,
     Channel,
     Committee,
-    Cycle,
     DeliveryStatus,
     Notification,
     NotificationAttempt,
@@ -35,6 +34,8 @@ from api.models import (
     User,
     utcnow,
 )
+from api.services import digest
+from api.services.messages import facts_of, owning_committee
 from api.settings import Settings
 
 D = NotificationDelivery
@@ -54,11 +55,13 @@ class Dispatcher:
     after_send: Callable[[], Awaitable[None]] | None = field(default=None)  # crash rehearsals
 
     async def run_once(self) -> int:
-        """Deliver every delivery due now; answers how many were tried."""
+        """Deliver every delivery due now, then the daily digests due; answers how many
+        deliveries were tried."""
         tried = 0
         while (claimed := await self.claim()) is not None:
             await self.deliver(claimed)
             tried += 1
+        await digest.send_due(self.sessions, self.settings, self.clock(), self.after_send)
         return tried
 
     async def run_forever(self) -> None:
@@ -142,22 +145,9 @@ class Dispatcher:
             )
         ).one()
         delivery, note, user, committee, task = row
-        owner = committee
-        if task is not None:
-            owner = await session.scalar(
-                select(Committee).join(Cycle, Cycle.committee_id == Committee.id)
-                .where(Cycle.id == task.cycle_id)
-            ) or committee
+        owner = await owning_committee(session, committee, task)
         language = user.language
-        title = note.message
-        if task is not None:
-            title = task.title_vi if language == "vi" else task.title_en
-        base = self.settings.public_url.rstrip("/")
-        facts = Facts(
-            kind=note.kind, committee=owner.name, title=title,
-            due=task.due_on if task is not None else None,
-            link=f"{base}/tasks/{task.id}" if task is not None else f"{base}/notifications",
-        )
+        facts = facts_of(self.settings, note, owner, task, language)
         if delivery.channel == Channel.WEBHOOK.value:
             delivery.message_id = delivery.delivery_key
             payload = {

@@ -84,14 +84,17 @@ async def set_preferences(
         raise NotFound(f"user {user_id} not found")
     user.email = preferences.email
     user.language = preferences.language
+    user.email_mode = preferences.email_mode
     user.webhook_url = preferences.webhook_url
     user.webhook_secret = preferences.webhook_secret
     await session.flush()
     await append_audit(
         session=session, actor=actor, action="user.preferences", subject=user.name,
         payload={"email": preferences.email is not None, "language": preferences.language,
+                 "email_mode": preferences.email_mode,
                  "webhook": preferences.webhook_url is not None},
     )
     return SavedPreferences(
-        email=user.email, language=preferences.language, webhook_url=user.webhook_url
+        email=user.email, language=preferences.language, email_mode=user.email_mode,
+        webhook_url=user.webhook_url,
     )

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import (
     Channel,
     DeliveryStatus,
+    EmailMode,
     Escalation,
     Notification,
     NotificationDelivery,
@@ -45,7 +46,7 @@ async def recipients(
     *, session: AsyncSession, committee_id: int, kind: str, at: datetime
 ) -> Sequence[tuple[int, str | None, str | None]]:
     """(id, email, webhook url) of the users a notification for `committee_id` reaches at
-    `at`, by id.
+    `at`, by id; no email for a user who takes the daily digest instead.
 
     Board users may have no committee of their own: they are told about every board rung."""
     roles = audience(kind)
@@ -53,7 +54,11 @@ async def recipients(
     if Role.BOARD in roles:
         belongs = or_(belongs, User.committee_id.is_(None))
     rows = await session.execute(
-        select(User.id, User.email, User.webhook_url)
+        select(
+            User.id,
+            case((User.email_mode == EmailMode.DIGEST.value, None), else_=User.email),
+            User.webhook_url,
+        )
         .where(
             User.role.in_([r.value for r in roles]), belongs, User.revoked_at.is_(None),
             or_(User.expires_at.is_(None), User.expires_at > at),

@@ -132,7 +132,8 @@ async def test_preferences_add_an_email_delivery(api: httpx.AsyncClient, factory
     saved = await api.put("/users/me/preferences", headers=staff,
                           json={"email": "vanthu@gr.example", "language": "en"})
     assert saved.status_code == 200
-    assert saved.json() == {"email": "vanthu@gr.example", "language": "en", "webhook_url": None}
+    assert saved.json() == {"email": "vanthu@gr.example", "language": "en",
+                            "email_mode": "immediate", "webhook_url": None}
     await record(api, "tasks/opened", opened("GR"))
     assert await _deliveries(factory) == [
         ("task_opened", "gr-staff", "in_app", "sent"),

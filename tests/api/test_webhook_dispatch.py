@@ -35,7 +35,8 @@ async def _subscribe(api: httpx.AsyncClient, factory: Factory, url: str) -> dict
         "email": None, "language": "vi", "webhook_url": url, "webhook_secret": SECRET,
     })
     assert saved.status_code == 200, saved.text
-    assert saved.json() == {"email": None, "language": "vi", "webhook_url": url}
+    assert saved.json() == {"email": None, "language": "vi", "email_mode": "immediate",
+                            "webhook_url": url}
     return staff
 
 
