@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.template import LadderStep, MonthDay, Rung, Template, TemplateItem
 
+QUARTER_NUMERALS = ("I", "II", "III", "IV")
+
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -24,6 +26,8 @@ class Obligation(BaseModel):
     opens_on: date
     due_on: date
     prerequisites: tuple[str, ...]
+    title_vi: str
+    title_en: str
 
 
 def resolve_day(rule: MonthDay, year: int) -> date:
@@ -53,18 +57,37 @@ def cycle_start(year: int, tz: ZoneInfo = HCM) -> datetime:
     return start_of_day(date(year, 1, 1), tz)
 
 
-def _occurrences(item: TemplateItem) -> list[tuple[int, str, MonthDay | None, MonthDay]]:
+def _occurrences(
+    item: TemplateItem, level: str | None = None
+) -> list[tuple[int, str, MonthDay | None, MonthDay]]:
+    opens, due = item.dates_for(level)
     if item.recurrence == "once":
-        return [(1, item.key, item.opens, item.due)]
+        return [(1, item.key, opens, due)]
     return [
         (
             q,
             f"{item.key}-q{q}",
-            shift_months(item.opens, 3 * (q - 1)) if item.opens else None,
-            shift_months(item.due, 3 * (q - 1)),
+            shift_months(opens, 3 * (q - 1)) if opens else None,
+            shift_months(due, 3 * (q - 1)),
         )
         for q in range(1, 5)
     ]
+
+
+def title(text: str, *, year: int, quarter: int | None = None) -> str:
+    """A template title with its `{year}`, `{quarter}` and `{quarter_roman}` filled in."""
+    text = text.replace("{year}", str(year))
+    if quarter is not None:
+        text = text.replace("{quarter_roman}", QUARTER_NUMERALS[quarter - 1])
+        text = text.replace("{quarter}", str(quarter))
+    return text
+
+
+def _in_force_days(item: TemplateItem, template: Template) -> tuple[date | None, date | None]:
+    return (
+        item.in_force_from or template.in_force_from,
+        item.in_force_until or template.in_force_until,
+    )
 
 
 def expand_keys(template: Template) -> dict[str, list[str]]:
@@ -72,18 +95,20 @@ def expand_keys(template: Template) -> dict[str, list[str]]:
     return {item.key: [key for _, key, _, _ in _occurrences(item)] for item in template.items}
 
 
-def obligations(template: Template, year: int) -> list[Obligation]:
-    """Every obligation of a cycle year, in template order.
+def obligations(template: Template, year: int, level: str | None = None) -> list[Obligation]:
+    """Every obligation of a cycle year for a committee level, in template order.
 
-    A prerequisite on a recurring item means every one of its occurrences.
+    `level` picks an item's dates for that level (`TemplateItem.by_level`); None, or a level
+    the item does not name, takes the item's own. An occurrence due outside the item's days in
+    force is not owed; one that falls due in them opens no earlier than their first day.
+    A prerequisite on a recurring item means every one of its owed occurrences.
     A recurring item without its own open rule opens each occurrence at the end of the previous one.
     """
-    expanded = expand_keys(template)
-    result: list[Obligation] = []
+    planned: list[tuple[TemplateItem, int, str, date, date]] = []
     for item in template.items:
+        first, last = _in_force_days(item, template)
         previous_due: date | None = None
-        prerequisites = tuple(k for pre in item.prerequisites for k in expanded[pre])
-        for occurrence, key, opens_rule, due_rule in _occurrences(item):
+        for occurrence, key, opens_rule, due_rule in _occurrences(item, level):
             due_on = resolve_day(due_rule, year)
             if opens_rule is not None:
                 opens_on = resolve_day(opens_rule, year)
@@ -91,14 +116,27 @@ def obligations(template: Template, year: int) -> list[Obligation]:
                 opens_on = previous_due + timedelta(days=1)
             else:
                 opens_on = date(year, 1, 1)
-            opens_on = min(opens_on, due_on)
-            result.append(
-                Obligation(
-                    key=key, item_key=item.key, occurrence=occurrence,
-                    opens_on=opens_on, due_on=due_on, prerequisites=prerequisites,
-                )
-            )
             previous_due = due_on
+            if (first is not None and due_on < first) or (last is not None and due_on > last):
+                continue
+            if first is not None:
+                opens_on = max(opens_on, first)
+            planned.append((item, occurrence, key, min(opens_on, due_on), due_on))
+    owed: dict[str, list[str]] = {item.key: [] for item in template.items}
+    for item, _, key, _, _ in planned:
+        owed[item.key].append(key)
+    result: list[Obligation] = []
+    for item, occurrence, key, opens_on, due_on in planned:
+        quarter = occurrence if item.recurrence == "quarterly" else None
+        result.append(
+            Obligation(
+                key=key, item_key=item.key, occurrence=occurrence,
+                opens_on=opens_on, due_on=due_on,
+                prerequisites=tuple(k for pre in item.prerequisites for k in owed[pre]),
+                title_vi=title(item.title_vi, year=year, quarter=quarter),
+                title_en=title(item.title_en, year=year, quarter=quarter),
+            )
+        )
     return result
 
 

@@ -111,6 +111,7 @@ def consolidation(
     obligation = Obligation(
         key=f"{CONSOLIDATE_ITEM_KEY}-{number}", item_key=CONSOLIDATE_ITEM_KEY,
         occurrence=number, opens_on=opens_on, due_on=due_on, prerequisites=(),
+        title_vi=item.title_vi, title_en=item.title_en,
     )
     return obligation, item, tuple(sorted(template.ladder, key=lambda s: s.offset_days))
 

@@ -1,7 +1,14 @@
-"""Cycle templates: what a committee owes in a year, as data."""
+"""Cycle templates: what a committee owes in a year, as data.
+
+A template is a dated rule: it names the texts it rests on (`Basis`) and the days it is in
+force; each item may narrow both. `in_force` picks the version that governs a day or a cycle
+year (see domain/default_templates.py for the default set and docs/calendar.md).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -71,7 +78,66 @@ DEFAULT_LADDER: tuple[LadderStep, ...] = (
 )
 
 
-class TemplateItem(Frozen):
+class Source(StrEnum):
+    """Where a rule comes from (the tags of ../shared/DOMAIN.md)."""
+
+    DOC = "doc"  # stated in the document (as the article summarising it reports it)
+    PUB = "pub"  # found in public reporting
+    INFERRED = "inferred"  # our assumption, kept configurable
+
+
+class Basis(Frozen):
+    """A text an obligation rests on: which document, its number and date, and where in it."""
+
+    document: str = Field(min_length=1, max_length=200, description="e.g. Công văn, Chỉ thị.")
+    number: str = Field(min_length=1, max_length=100, description="e.g. 1751-CV/ĐUK.")
+    issued_on: date
+    issuer: str = Field(default="", max_length=300)
+    clause: str = Field(
+        default="", max_length=1000, description="Where in the text: a clause, or its words."
+    )
+    source: Source = Source.DOC
+
+
+Level = Literal["upper", "grassroots"]
+"""The committee levels a template may date differently (domain.contracts.CommitteeLevel)."""
+
+
+class LevelDates(Frozen):
+    """An item's dates for one committee level, where they differ from the item's own."""
+
+    level: Level
+    opens: MonthDay | None = Field(default=None, description="None: the item's own.")
+    due: MonthDay
+
+
+class DatedRule(Frozen):
+    """The days a template or an item is in force, both counted; None: open-ended."""
+
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> DatedRule:
+        if (
+            self.in_force_from is not None
+            and self.in_force_until is not None
+            and self.in_force_until < self.in_force_from
+        ):
+            raise ValueError("in_force_until cannot be before in_force_from")
+        return self
+
+    def in_force_on(self, day: date) -> bool:
+        return (self.in_force_from is None or self.in_force_from <= day) and (
+            self.in_force_until is None or day <= self.in_force_until
+        )
+
+
+class TemplateItem(DatedRule):
+    """An obligation of the year. Titles may name `{year}` and, for a quarterly item,
+    `{quarter}`; an occurrence due outside the item's days in force (its own, else the
+    template's) is not owed."""
+
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")
     stage: Stage
     evidence: EvidenceKind
@@ -84,9 +150,33 @@ class TemplateItem(Frozen):
     ladder: tuple[LadderStep, ...] | None = Field(
         default=None, description="None: the template's ladder."
     )
+    basis: tuple[Basis, ...] = ()
+    due_source: Source | None = Field(
+        default=None, description="Where the due date comes from; None: not stated."
+    )
+    by_level: tuple[LevelDates, ...] = Field(
+        default=(), description="Dates for a committee level where they differ."
+    )
+    period: Literal["h1", "year"] | None = Field(
+        default=None, description="A report: the period it counts (domain.periods)."
+    )
+
+    @model_validator(mode="after")
+    def _one_date_per_level(self) -> TemplateItem:
+        levels = [entry.level for entry in self.by_level]
+        if len(levels) != len(set(levels)):
+            raise ValueError(f"item {self.key!r} dates a committee level twice")
+        return self
+
+    def dates_for(self, level: str | None) -> tuple[MonthDay | None, MonthDay]:
+        """The open and due rules for a committee level (the item's own if it has none)."""
+        for entry in self.by_level:
+            if entry.level == level:
+                return (entry.opens or self.opens), entry.due
+        return self.opens, self.due
 
 
-class Template(Frozen):
+class Template(DatedRule):
     """A versioned set of items; a cycle snapshots one into its workflow input."""
 
     code: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -100,6 +190,8 @@ class Template(Frozen):
     roster_minimum_upper: int = Field(default=3, ge=1, le=1000)
     roster_minimum_grassroots_members: int = Field(default=1, ge=1, le=1000)
     consolidation_days: int = Field(default=30, ge=1, le=366)
+    title_vi: str = Field(default="", max_length=300)
+    basis: tuple[Basis, ...] = ()
 
     @model_validator(mode="after")
     def _check_items(self) -> Template:
@@ -120,6 +212,26 @@ class Template(Frozen):
             if item.key == key:
                 return item
         raise KeyError(key)
+
+
+def in_force(versions: Iterable[Template], day: date) -> Template | None:
+    """The version in force on `day`: of several, the latest in force from; None if none."""
+    found = [t for t in versions if t.in_force_on(day)]
+    return max(found, key=lambda t: (t.in_force_from or date.min, t.version), default=None)
+
+
+def in_force_for_year(versions: Iterable[Template], year: int) -> Template | None:
+    """The version a cycle of `year` takes: the one in force on its first day, else the first
+    to come into force during the year (a text issued mid-year governs that year from then)."""
+    versions = tuple(versions)
+    found = in_force(versions, date(year, 1, 1))
+    if found is not None:
+        return found
+    later = [
+        t for t in versions
+        if t.in_force_from is not None and t.in_force_from.year == year
+    ]
+    return min(later, key=lambda t: (t.in_force_from or date.min, -t.version), default=None)
 
 
 def _check_acyclic(graph: dict[str, tuple[str, ...]]) -> None:
