@@ -14,6 +14,8 @@ SUBJECTS = {
         "board": "Báo cáo Ban Tuyên giáo: {committee} chưa hoàn thành {title}",
         "task_extended": "Gia hạn: {title}, hạn mới ngày {due}",
         "task_waived": "Miễn thực hiện: {title}",
+        "report_received": "Đã nhận báo cáo: {committee} gửi {title}",
+        "cycle_finished": "Kết thúc năm công tác: {committee}",
     },
     "en": {
         "task_opened": "New task: {title}",
@@ -23,15 +25,19 @@ SUBJECTS = {
         "board": "Escalated to the Propaganda Board: {committee} has not done {title}",
         "task_extended": "Extended: {title}, now due {due}",
         "task_waived": "Waived: {title}",
+        "report_received": "Report received: {committee} sent {title}",
+        "cycle_finished": "Year closed: {committee}",
     },
 }
 RUNGS = {
     "vi": {"task_opened": "mở", "reminder": "nhắc việc", "overdue": "quá hạn",
            "parent": "cấp ủy cấp trên", "board": "Ban Tuyên giáo",
-           "task_extended": "gia hạn", "task_waived": "miễn thực hiện"},
+           "task_extended": "gia hạn", "task_waived": "miễn thực hiện",
+           "report_received": "đã nhận báo cáo", "cycle_finished": "kết thúc năm"},
     "en": {"task_opened": "opened", "reminder": "reminder", "overdue": "overdue",
            "parent": "parent committee", "board": "Propaganda Board",
-           "task_extended": "extended", "task_waived": "waived"},
+           "task_extended": "extended", "task_waived": "waived",
+           "report_received": "report received", "cycle_finished": "year closed"},
 }
 LABELS = {
     "vi": {"committee": "Cấp ủy", "task": "Nhiệm vụ", "due": "Hạn", "rung": "Mức",

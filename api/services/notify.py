@@ -33,6 +33,10 @@ def delivery_key(notification_id: int, user_id: int, channel: Channel) -> str:
     return f"{notification_id}:{user_id}:{channel.value}"
 
 
+REPORT_RECEIVED = "report_received"  # a child committee's report reached its parent
+CYCLE_FINISHED = "cycle_finished"  # a committee's year closed
+
+
 def audience(kind: str) -> tuple[Role, ...]:
     """The roles, within the recipient committee, that a notification of this kind reaches."""
     if kind == Rung.PARENT.value:
@@ -43,13 +47,14 @@ def audience(kind: str) -> tuple[Role, ...]:
 
 
 async def recipients(
-    *, session: AsyncSession, committee_id: int, kind: str, at: datetime
+    *, session: AsyncSession, committee_id: int, kind: str, at: datetime,
+    roles: tuple[Role, ...] | None = None,
 ) -> Sequence[tuple[int, str | None, str | None]]:
     """(id, email, webhook url) of the users a notification for `committee_id` reaches at
     `at`, by id; no email for a user who takes the daily digest instead.
 
     Board users may have no committee of their own: they are told about every board rung."""
-    roles = audience(kind)
+    roles = roles or audience(kind)
     belongs = User.committee_id == committee_id
     if Role.BOARD in roles:
         belongs = or_(belongs, User.committee_id.is_(None))
@@ -70,11 +75,11 @@ async def recipients(
 
 async def notify(
     session: AsyncSession, *, committee_id: int, task: Task | None, kind: str, message: str,
-    at: datetime, escalation: Escalation | None = None,
+    at: datetime, escalation: Escalation | None = None, roles: tuple[Role, ...] | None = None,
 ) -> Notification:
     """Write the notification, one in-app delivery per recipient, and one email or webhook
     delivery per recipient with an address or an endpoint (the dispatcher sends those); the
-    caller commits."""
+    caller commits. `roles` overrides the kind's audience."""
     note = Notification(
         recipient_committee_id=committee_id, task_id=task.id if task else None,
         escalation_id=escalation.id if escalation else None, kind=kind,
@@ -83,7 +88,7 @@ async def notify(
     session.add(note)
     await session.flush()
     for user_id, address, endpoint in await recipients(
-        session=session, committee_id=committee_id, kind=kind, at=at
+        session=session, committee_id=committee_id, kind=kind, at=at, roles=roles
     ):
         session.add(
             NotificationDelivery(

@@ -15,6 +15,7 @@ from api.models import (
     Cycle,
     CycleState,
     Escalation,
+    Role,
     Submission,
     Task,
     TemplateRow,
@@ -23,7 +24,7 @@ from api.models import TaskChange as TaskChangeRow
 from api.problems import Conflict, NotFound, Unprocessable
 from api.services import committees, rosters, tree
 from api.services.audit import append_audit
-from api.services.notify import notify
+from api.services.notify import CYCLE_FINISHED, REPORT_RECEIVED, notify
 from api.services.templates import current_template, template_of
 from domain.calendar import ladder_for, ladder_instants
 from domain.contracts import (
@@ -37,7 +38,7 @@ from domain.contracts import (
     TaskOpened,
 )
 from domain.task_states import highest_rung, level_of, state_of
-from domain.template import Rung
+from domain.template import Rung, Stage
 
 
 def _subject(workflow_id: str, key: str) -> str:
@@ -207,6 +208,8 @@ async def record_completion(
     await _resolve_all(session=session, task=task, at=event.completed_at)
     await session.flush()
     await rosters.store_submitted(session=session, task=task, submission=submission)
+    if task.stage == Stage.REPORT.value:
+        await _report_received(session=session, task=task, at=event.completed_at)
     await append_audit(
         session=session, actor=event.actor, action="submission.stored",
         subject=_subject(event.workflow_id, event.key),
@@ -219,6 +222,26 @@ async def record_completion(
         payload={**event.model_dump(mode="json"), "recorded_by": actor},
     )
     return Recorded(id=submission.id, created=True)
+
+
+async def _report_received(*, session: AsyncSession, task: Task, at: datetime) -> None:
+    """A committee's report reached its parent: the parent's supervisors and the board of its
+    organisation hear."""
+    committee = await session.scalar(
+        select(Committee).join(Cycle, Cycle.committee_id == Committee.id)
+        .where(Cycle.id == task.cycle_id)
+    )
+    assert committee is not None
+    day = tree.day_of(at)
+    parent = await tree.parent_as_of(session=session, committee=committee, day=day)
+    if parent is None:
+        return
+    root = await tree.root_as_of(session=session, committee=committee, day=day)
+    for target, roles in ((parent, (Role.SUPERVISOR,)), (root, (Role.BOARD,))):
+        await notify(
+            session, committee_id=target.id, task=task, kind=REPORT_RECEIVED, roles=roles,
+            message=f"{committee.name} đã gửi {task.title_vi}.", at=at,
+        )
 
 
 async def record_ladder_step(
@@ -329,6 +352,12 @@ async def record_closed(*, session: AsyncSession, event: CycleClosed, actor: str
     cycle.closed_at = event.at
     await session.flush()
     summary = event.result
+    await notify(
+        session, committee_id=cycle.committee_id, task=None, kind=CYCLE_FINISHED,
+        message=f"Năm {cycle.year}: {summary.total} nhiệm vụ, {summary.on_time} đúng hạn, "
+        f"{summary.late} trễ hạn, {summary.waived} được miễn.",
+        at=event.at,
+    )
     await append_audit(
         session=session, actor=actor, action="cycle.closed", subject=event.workflow_id,
         payload={"total": summary.total, "on_time": summary.on_time, "late": summary.late,

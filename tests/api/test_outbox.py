@@ -14,6 +14,8 @@ from domain.template import Rung
 from tests.api.factories import (
     Factory,
     bearer,
+    closed,
+    completion,
     extended,
     ladder,
     obligation,
@@ -139,3 +141,37 @@ async def test_preferences_add_an_email_delivery(api: httpx.AsyncClient, factory
         ("task_opened", "gr-staff", "in_app", "sent"),
         ("task_opened", "gr-staff", "email", "pending"),
     ]
+
+
+async def test_a_report_reaches_the_parent_and_a_closed_year_its_committee(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    await factory.token("staff", "GR", name="gr-staff")
+    await factory.token("supervisor", "UP", name="up-supervisor")
+    await factory.token("board", "BLOC", name="board")
+    await record(api, "tasks/opened", opened("GR", "report-h1"))
+    report = completion("GR", "report-h1", ref="report-h1-GR").model_copy(update={
+        "evidence": {"kind": "report", "period": "h1", "figures": {"reporters_total": 5}},
+    })
+    assert (await record(api, "tasks/completed", report)).status_code == 201
+    assert (await record(api, "tasks/completed", report)).status_code == 200  # retried: once
+    await record(api, "tasks/opened", opened("GR", "plan"))
+    assert (await record(api, "tasks/completed", completion("GR"))).status_code == 201
+    assert (await record(api, "cycles/closed", closed("GR"))).status_code == 201
+    assert await _deliveries(factory) == [
+        ("task_opened", "gr-staff", "in_app", "sent"),
+        ("report_received", "up-supervisor", "in_app", "sent"),
+        ("report_received", "board", "in_app", "sent"),
+        ("task_opened", "gr-staff", "in_app", "sent"),  # a plan is not a report: no one told
+        ("cycle_finished", "gr-staff", "in_app", "sent"),
+    ]
+    async with factory.sessions() as session:
+        notes = dict((await session.execute(
+            select(Notification.kind, Notification.message)
+            .where(Notification.kind.in_(["report_received", "cycle_finished"]))
+        )).tuples().all())
+    assert notes["report_received"].startswith("Đảng ủy GR đã gửi Báo cáo")
+    assert notes["cycle_finished"] == (
+        "Năm 2025: 0 nhiệm vụ, 0 đúng hạn, 0 trễ hạn, 0 được miễn."
+    )
