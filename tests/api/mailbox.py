@@ -37,8 +37,8 @@ class Mailbox:
 
 
 @contextlib.contextmanager
-def smtp_server(mailbox: Mailbox) -> Iterator[int]:
-    port = free_port()
+def smtp_server(mailbox: Mailbox, *, port: int | None = None) -> Iterator[int]:
+    port = port or free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
