@@ -23,6 +23,7 @@ from api.routes import (
     health,
     internal,
     notifications,
+    registers,
     reports,
     rosters,
     tasks,
@@ -113,6 +114,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         app.include_router(module.router)
     for module in (rosters, tree, templates, reports):  # issue 3: rosters, reports, the tree
         app.include_router(module.router)
+    app.include_router(registers.router)
     app.include_router(notifications.router)
     app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from api.db import Sessions, run_unit_of_work
 from api.models import IdempotencyKey, Role
-from api.problems import Forbidden, Unauthorized, Unavailable
+from api.problems import Forbidden, Unauthorized, Unavailable, Unprocessable
 from api.services import idempotency
 from api.services.access import Principal
 from api.services.idempotency import Idempotency
@@ -91,6 +91,19 @@ async def get_temporal(request: Request) -> Client:
     if client is None:
         raise Unavailable("no Temporal client is configured")
     return client
+
+
+def only_query(*names: str) -> Any:
+    """A dependency refusing query parameters other than `names` (422), so a mistyped filter
+    is an error, not an unfiltered answer."""
+
+    async def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise Unprocessable(f"unknown query parameters: {', '.join(unknown)}; "
+                                f"this route takes {', '.join(names)}")
+
+    return Depends(check)
 
 
 CurrentUser = Annotated[Principal, Depends(get_user)]

@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from domain.contracts import CommitteeLevel, ItemState
+from domain.registers import EntryStatus, RegisterKind
 from domain.template import Rung
 
 NAMING = {
@@ -482,3 +483,58 @@ class PendingSignal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(2000))
+
+
+class RegisterEntry(Base):
+    """One entry of a committee's register (domain/registers.py): its kind, the day it counts
+    on and its current body; every version is kept in register_entry_versions."""
+
+    __tablename__ = "register_entries"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", RegisterKind), name="kind"),
+        CheckConstraint(_one_of("status", EntryStatus), name="status"),
+        Index("ix_register_entries_committee_id_kind_day", "committee_id", "kind", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by: Mapped[str] = mapped_column(String(200))
+
+
+class RegisterEntryVersion(Base):
+    """A register entry as it stood at one version: the first, each correction, a withdrawal."""
+
+    __tablename__ = "register_entry_versions"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "version"),
+        CheckConstraint(_one_of("status", EntryStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("register_entries.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    reason: Mapped[str | None] = mapped_column(String(2000))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(200))
+
+
+class RegisterEntryReporter(Base):
+    """A reporter an entry's current version names: what the register is filtered by."""
+
+    __tablename__ = "register_entry_reporters"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("register_entries.id"), primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(
+        ForeignKey("reporters.id"), primary_key=True, index=True
+    )

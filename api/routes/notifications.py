@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from fastapi import APIRouter, Path, Query, status
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
-
-from api.deps import CurrentUser, IdempotencyDep, SessionDep
+from api.deps import CurrentUser, IdempotencyDep, SessionDep, only_query
 from api.models import DeliveryStatus, utcnow
-from api.problems import Forbidden, Unprocessable, problem_responses
+from api.problems import Forbidden, problem_responses
 from api.schemas_notifications import (
     DeliveryPage,
     DeliveryStatusItem,
@@ -23,19 +21,6 @@ from api.services.access import Action, Principal, require
 router = APIRouter(tags=["notifications"])
 
 
-def _only(*names: str) -> Any:
-    """A dependency refusing query parameters other than `names` (422), so a mistyped filter
-    is an error, not an unfiltered answer."""
-
-    async def check(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - set(names))
-        if unknown:
-            raise Unprocessable(f"unknown query parameters: {', '.join(unknown)}; "
-                                f"this route takes {', '.join(names)}")
-
-    return Depends(check)
-
-
 def _user_id(user: Principal) -> int:
     if user.user_id is None:
         raise Forbidden("only a user account has a notification list")
@@ -44,7 +29,7 @@ def _user_id(user: Principal) -> int:
 
 @router.get("/notifications", response_model=InAppPage,
             responses=problem_responses(401, 403, 422),
-            dependencies=[_only("unread", "limit", "offset")])
+            dependencies=[only_query("unread", "limit", "offset")])
 async def list_notifications(
     session: SessionDep,
     user: CurrentUser,
@@ -77,7 +62,7 @@ async def read_notification(
 
 @router.get("/notifications/deliveries", response_model=DeliveryPage,
             responses=problem_responses(401, 403, 422),
-            dependencies=[_only("status", "limit", "offset")])
+            dependencies=[only_query("status", "limit", "offset")])
 async def list_deliveries(
     session: SessionDep,
     user: CurrentUser,

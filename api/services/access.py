@@ -33,6 +33,7 @@ class Action(StrEnum):
     # (a replay changes nothing), for those who answer for the whole record.
     AUDIT = "audit"
     MANAGE_NOTIFICATIONS = "manage_notifications"  # delivery status, failures, resends
+    KEEP_REGISTERS = "keep_registers"  # record, correct and withdraw register entries
 
 
 class Reach(StrEnum):
@@ -44,11 +45,13 @@ class Reach(StrEnum):
 PERMISSIONS: dict[Role, dict[Action, Reach]] = {
     Role.STAFF: {
         Action.READ: Reach.OWN, Action.COMPLETE: Reach.OWN, Action.MANAGE_ROSTER: Reach.OWN,
+        Action.KEEP_REGISTERS: Reach.OWN,
     },
     Role.SUPERVISOR: {
         Action.READ: Reach.SUBTREE,
         Action.COMPLETE: Reach.OWN,
         Action.MANAGE_ROSTER: Reach.OWN,
+        Action.KEEP_REGISTERS: Reach.OWN,
         Action.EXTEND: Reach.SUBTREE,
         Action.WAIVE: Reach.SUBTREE,
     },
@@ -73,6 +76,7 @@ PERMISSIONS: dict[Role, dict[Action, Reach]] = {
         Action.MANAGE_TEMPLATES: Reach.ALL,
         Action.AUDIT: Reach.ALL,
         Action.MANAGE_NOTIFICATIONS: Reach.ALL,
+        Action.KEEP_REGISTERS: Reach.ALL,
     },
     Role.SERVICE: {Action.RECORD: Reach.ALL, Action.START_CYCLES: Reach.ALL},
 }

@@ -404,3 +404,7 @@ BUILDERS.update(ROSTER_BUILDERS)
 from tests.api.matrix_audit import AUDIT_BUILDERS  # noqa: E402  (history, replay, verify)
 
 BUILDERS.update(AUDIT_BUILDERS)
+
+from tests.api.matrix_registers import REGISTER_BUILDERS  # noqa: E402  (registers)
+
+BUILDERS.update(REGISTER_BUILDERS)

@@ -44,6 +44,7 @@ OPEN: dict[str, Status] = {role: 200 for role in ROLES}
 EVERYONE = people(staff=200, supervisor=200, board=200, auditor=200, admin=200)
 IN_REACH = people(staff=(200, 404), supervisor=(200, 404), board=200, auditor=200, admin=200)
 SUPERVISES = people(staff=(403, 404), supervisor=(200, 404), board=200, auditor=403, admin=200)
+KEEPS = people(staff=(201, 404), supervisor=(403, 404), board=403, auditor=403, admin=201)
 AUDITS = people(staff=(403, 404), supervisor=(403, 404), board=200, auditor=200, admin=200)
 
 EXPECTED: dict[str, dict[str, Status]] = {
@@ -103,6 +104,16 @@ EXPECTED: dict[str, dict[str, Status]] = {
     "GET /tasks/{task_id}/report/export": IN_REACH,
     "GET /committees/{code}/summary": IN_REACH,
     "GET /committees/{code}/summary/export": IN_REACH,
+    # Registers: staff keep their own committee's; whoever sees a committee reads them.
+    "POST /committees/{code}/registers/activities": KEEPS,
+    "GET /committees/{code}/registers/activities": IN_REACH,
+    "GET /committees/{code}/registers/activities/{entry_id}": IN_REACH,
+    "POST /committees/{code}/registers/activities/{entry_id}/correct": people(
+        staff=(200, 404), supervisor=(403, 404), board=403, auditor=403, admin=200
+    ),
+    "POST /committees/{code}/registers/activities/{entry_id}/withdraw": people(
+        staff=(200, 404), supervisor=(403, 404), board=403, auditor=403, admin=200
+    ),
     # Auditing (board, auditor, admin): history, timeline, state, replay, cross-check, verify.
     "GET /cycles/{cycle_id}/history": AUDITS,
     "GET /cycles/{cycle_id}/timeline": AUDITS,
