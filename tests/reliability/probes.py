@@ -8,6 +8,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -87,12 +88,18 @@ async def activity_attempts(client: Client, workflow_id: str) -> list[Attempted]
     return finished
 
 
-async def workflow_task_workers(client: Client, workflow_id: str) -> list[str]:
-    """The identity of the worker that completed each workflow task, in order."""
+async def workflow_task_workers(
+    client: Client, workflow_id: str, *, since: datetime | None = None
+) -> list[str]:
+    """The identity of the worker that completed each workflow task (those the server recorded
+    after `since`, if given), in order."""
     identities = []
     async for event in client.get_workflow_handle(workflow_id).fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            identities.append(event.workflow_task_completed_event_attributes.identity)
+        if event.event_type != EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            continue
+        if since is not None and event.event_time.ToDatetime(tzinfo=UTC) <= since:
+            continue
+        identities.append(event.workflow_task_completed_event_attributes.identity)
     return identities
 
 
