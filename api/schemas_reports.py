@@ -25,6 +25,11 @@ class DraftPublic(BaseModel):
         "the draft, or change figures to correct it. The submitted report keeps the draft and "
         "every correction."
     )
+    online_share: float | None = Field(
+        default=None, ge=0, le=1,
+        description="The share (0..1) of the sessions delivered in the period that were held "
+        "online or both in person and online; None when none were delivered.",
+    )
 
 
 class SummaryRow(BaseModel):

@@ -1,7 +1,10 @@
 """Reports that fill themselves in: a draft from what the system holds for the period.
 
-Reporters come from the reporter records (who served, joined, replaced someone, left in the
-period); conferences from the conference submissions held in it; inspections and commendations
+A period is exactly the days domain/periods.py gives (the Decree 09 cut-off, both ends
+counted). Reporters come from the reporter records (who served, joined, replaced someone, left
+in the period); sessions delivered, their audience and those held online (online, or in person
+and online at once) from the register of reporter activities held in it, withdrawn entries left
+out; conferences from the conference submissions held in it; inspections and commendations
 from the review submissions made in it. The submitted report keeps its draft and every figure
 staff corrected.
 """
@@ -18,7 +21,7 @@ from api.models import Committee, Cycle, Reporter, Submission, Task, utcnow
 from api.problems import NotFound
 from api.schemas import TaskPublic
 from api.schemas_reports import DraftPublic, Period
-from api.services import committees, rosters, tasks
+from api.services import committees, registers, rosters, tasks
 from api.services.access import Principal
 from api.services.tree import day_of
 from domain.contracts import CommitteeLevel, RosterTally
@@ -30,6 +33,8 @@ from domain.evidence import (
     ReviewEvidence,
     corrections_of,
 )
+from domain.periods import report_period
+from domain.registers import ActivityBody, ActivityFigures, RegisterKind, activity_figures
 from domain.template import EvidenceKind
 
 MAX_TOPICS = 200
@@ -42,10 +47,6 @@ def period_of(task: TaskPublic | Task) -> Period:
     if task.item_key.endswith("year"):
         return "year"
     return "h1" if task.due_on.month <= 7 else "year"
-
-
-def bounds(year: int, period: Period) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 6, 30) if period == "h1" else date(year, 12, 31)
 
 
 def reporter_figures(
@@ -83,12 +84,20 @@ async def _submissions(
     return [s for s in (await session.scalars(query)).all() if s.evidence.get("kind") == kind]
 
 
+async def _activities(
+    session: AsyncSession, committee_id: int, start: date, end: date
+) -> list[ActivityBody]:
+    bodies = await registers.counted_bodies(session=session, committee_id=committee_id,
+                                            kind=RegisterKind.ACTIVITY, start=start, end=end)
+    return [b for b in bodies if isinstance(b, ActivityBody)]
+
+
 async def compute_draft(
     *, session: AsyncSession, committee: Committee, year: int, period: Period,
     now: datetime | None = None,
 ) -> ReportDraft:
     """The draft report of a committee for a period, from the records the database holds."""
-    start, end = bounds(year, period)
+    start, end = report_period(period, year)
     reporters = await rosters.reporters_of(session=session, committee_id=committee.id)
     people, serving = reporter_figures(reporters, start, end)
     conferences = [
@@ -101,13 +110,19 @@ async def compute_draft(
         for s in await _submissions(session, committee.id, EvidenceKind.REVIEW)
         if start <= day_of(s.submitted_at) <= end
     ]
-    topics = list(dict.fromkeys(topic for c in held for topic in c.topics))[:MAX_TOPICS]
+    sessions = await _activities(session, committee.id, start, end)
+    delivered = activity_figures(sessions, start, end)
+    topics = list(dict.fromkeys(
+        [topic for c in held for topic in c.topics] + [a.topic for a in sessions]
+    ))[:MAX_TOPICS]
     figures = ReportFigures(
         **people,
         conferences_held=len(held),
         conference_attendees=sum(c.attendees for c in held),
         listeners=sum(c.listeners for c in held),
-        online_sessions=sum(c.online for c in held),
+        sessions_delivered=delivered.sessions,
+        attendances=delivered.audience,
+        online_sessions=delivered.online,
         inspections=len(reviews),
         commendations=sum(len(r.commendations) for r in reviews),
     )
@@ -120,6 +135,12 @@ async def compute_draft(
         decision_date=latest.decision_date if latest else None,
         computed_at=now or utcnow(),
     )
+
+
+def online_share(figures: ReportFigures) -> float | None:
+    """The share of the sessions delivered that were held online, or None without sessions."""
+    return ActivityFigures(sessions=figures.sessions_delivered, audience=figures.attendances,
+                           online=figures.online_sessions).online_share
 
 
 def evidence_from(draft: ReportDraft, period: Period) -> dict[str, Any]:
@@ -158,7 +179,8 @@ async def draft_for_task(
     draft = await compute_draft(session=session, committee=committee, year=task.year,
                                 period=period)
     return DraftPublic(task_id=task.id, committee=task.committee, year=task.year, period=period,
-                       draft=draft, evidence=evidence_from(draft, period))
+                       draft=draft, evidence=evidence_from(draft, period),
+                       online_share=online_share(draft.figures))
 
 
 async def with_draft(

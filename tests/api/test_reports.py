@@ -65,13 +65,12 @@ async def test_the_draft_matches_the_roster_and_conferences_recorded(
     assert response.status_code == 200, response.text
     h1 = response.json()
     assert (h1["period"], h1["draft"]["period_start"], h1["draft"]["period_end"]) == (
-        "h1", "2025-01-01", "2025-06-30")
+        "h1", "2024-12-15", "2025-06-14")
     figures = h1["draft"]["figures"]
     assert {k: v for k, v in figures.items() if v} == {
         "reporters_total": 3, "reporters_added": 4, "reporters_replaced": 1,
         "reporters_removed": 1, "committee_members": 1, "conferences_held": 2,
-        "conference_attendees": 75, "listeners": 550, "online_sessions": 1, "inspections": 1,
-        "commendations": 2,
+        "conference_attendees": 75, "listeners": 550, "inspections": 1, "commendations": 2,
     }
     assert h1["draft"]["topics"] == ["Chỉ thị 30", "Nghị quyết Trung ương", "Tình hình thời sự"]
     assert h1["draft"]["grassroots_has_member_reporter"] is True
