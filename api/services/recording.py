@@ -237,9 +237,11 @@ async def _report_received(*, session: AsyncSession, task: Task, at: datetime) -
     if parent is None:
         return
     root = await tree.root_as_of(session=session, committee=committee, day=day)
-    for target, roles in ((parent, (Role.SUPERVISOR,)), (root, (Role.BOARD,))):
+    told: dict[int, tuple[Role, ...]] = {parent.id: (Role.SUPERVISOR,)}
+    told[root.id] = (*told.get(root.id, ()), Role.BOARD)  # one notice when they are one body
+    for target_id, roles in told.items():
         await notify(
-            session, committee_id=target.id, task=task, kind=REPORT_RECEIVED, roles=roles,
+            session, committee_id=target_id, task=task, kind=REPORT_RECEIVED, roles=roles,
             message=f"{committee.name} đã gửi {task.title_vi}.", at=at,
         )
 

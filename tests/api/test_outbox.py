@@ -175,3 +175,24 @@ async def test_a_report_reaches_the_parent_and_a_closed_year_its_committee(
     assert notes["cycle_finished"] == (
         "Năm 2025: 0 nhiệm vụ, 0 đúng hạn, 0 trễ hạn, 0 được miễn."
     )
+
+
+async def test_a_report_to_the_root_is_one_notice_for_its_supervisors_and_board(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    await factory.token("supervisor", "BLOC", name="bloc-supervisor")
+    await factory.token("board", "BLOC", name="board")
+    await record(api, "tasks/opened", opened("UP", "report-h1"))
+    report = completion("UP", "report-h1", ref="report-h1-UP").model_copy(update={
+        "evidence": {"kind": "report", "period": "h1", "figures": {"reporters_total": 5}},
+    })
+    assert (await record(api, "tasks/completed", report)).status_code == 201
+    assert await _deliveries(factory) == [
+        ("report_received", "bloc-supervisor", "in_app", "sent"),
+        ("report_received", "board", "in_app", "sent"),
+    ]
+    async with factory.sessions() as session:
+        notices = await session.scalars(
+            select(Notification.id).where(Notification.kind == "report_received"))
+        assert len(notices.all()) == 1

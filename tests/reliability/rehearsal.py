@@ -300,9 +300,10 @@ DUPLICATE_QUERIES = {
     "escalations by task, rung and due date":
         "SELECT task_id, rung, due_on FROM escalations GROUP BY task_id, rung, due_on "
         "HAVING COUNT(*) > 1",
-    "notifications by task, kind and escalation":
-        "SELECT task_id, kind, COALESCE(escalation_id, 0) FROM notifications "
-        "GROUP BY task_id, kind, COALESCE(escalation_id, 0) HAVING COUNT(*) > 1",
+    "notifications by task, kind, escalation and recipient committee":
+        "SELECT task_id, kind, COALESCE(escalation_id, 0), recipient_committee_id "
+        "FROM notifications GROUP BY task_id, kind, COALESCE(escalation_id, 0), "
+        "recipient_committee_id HAVING COUNT(*) > 1",
     "task changes by task and kind":
         "SELECT task_id, change FROM task_changes GROUP BY task_id, change HAVING COUNT(*) > 1",
     "audit events by action and subject":
