@@ -17,11 +17,14 @@ from api.models import (
     Base,
     Committee,
     Cycle,
+    Digest,
     Escalation,
     IdempotencyKey,
     Notification,
     NotificationAttempt,
     NotificationDelivery,
+    RegisterEntry,
+    RegisterEntryVersion,
     Submission,
     Task,
     TaskChange,
@@ -63,6 +66,7 @@ class World:
     user: User
     note: Notification
     delivery: NotificationDelivery
+    entry: RegisterEntry
 
 
 async def _world(session: AsyncSession) -> World:
@@ -82,9 +86,24 @@ async def _world(session: AsyncSession) -> World:
     session.add_all([world.task, world.user, world.note])
     await session.flush()
     world.delivery = _delivery(world, "email", key="world")
-    session.add(world.delivery)
+    world.entry = RegisterEntry(
+        committee_id=world.committee.id, kind="activity", day=date(2031, 2, 3), body={},
+        status="recorded", version=1, created_at=AT, created_by="staff", changed_at=AT,
+        changed_by="staff",
+    )
+    session.add_all([world.delivery, world.entry])
     await session.flush()
     return world
+
+
+def _digest(w: World) -> Digest:
+    return Digest(user_id=w.user.id, day=date(2031, 2, 3), status="sent", items=1, attempts=1,
+                  started_at=AT)
+
+
+def _entry_version(w: World) -> RegisterEntryVersion:
+    return RegisterEntryVersion(entry_id=w.entry.id, version=1, status="recorded",
+                                day=date(2031, 2, 3), body={}, at=AT, by="staff")
 
 
 def _submission(w: World, ref: str) -> Submission:
@@ -150,6 +169,8 @@ KEYS: dict[str, Pair] = {
     "a user per token": lambda w: (_user("A", "3" * 64), _user("B", "3" * 64)),
     "a delivery per key": lambda w: (_delivery(w, "in_app"), _delivery(w, "email")),
     "an attempt per delivery and number": lambda w: (_attempt(w), _attempt(w)),
+    "a digest per user and day": lambda w: (_digest(w), _digest(w)),
+    "a register entry version per number": lambda w: (_entry_version(w), _entry_version(w)),
 }
 
 
@@ -201,6 +222,8 @@ TRIED: dict[tuple[str, tuple[str, ...]], str] = {
     ("users", ("token_hash",)): "a user per token",
     ("notification_deliveries", ("delivery_key",)): "a delivery per key",
     ("notification_attempts", ("delivery_id", "attempt")): "an attempt per delivery and number",
+    ("digests", ("user_id", "day")): "a digest per user and day",
+    ("register_entry_versions", ("entry_id", "version")): "a register entry version per number",
 }
 NEEDS_NO_CASE: dict[tuple[str, tuple[str, ...]], str] = {
     ("audit_events", ("hash",)): "a sha256 over the chain; test_audit checks the chain",
