@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from yearwheel.demo_registers import report_from_draft
+
 DEMO_TREE: list[tuple[str, str, str, str | None]] = [
     ("BLOC", "Đảng ủy Khối các cơ quan Trung ương", "root", None),
     ("BTC", "Đảng ủy Ban Tổ chức Trung ương", "upper", "BLOC"),
@@ -176,7 +178,11 @@ class SimulatedStaff:
             path, body = "waive", {"reason": "Đơn vị sáp nhập, miễn thực hiện năm nay"}
         else:
             token = self.people.staff[committee]
-            evidence = evidence_for(
+            drafted = None
+            if task["evidence_kind"] == "report":  # the figures the registers hold
+                drafted = await report_from_draft(self.client, task["id"],
+                                                  {"Authorization": f"Bearer {token}"})
+            evidence = drafted or evidence_for(
                 task["evidence_kind"], self.levels[committee], today, self._rng(task)
             )
             path, body = "complete", {"evidence": evidence}

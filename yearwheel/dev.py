@@ -27,6 +27,7 @@ from yearwheel.demo import (
     seed_tree,
     start_year,
 )
+from yearwheel.demo_registers import RegisterKeeper
 from yearwheel.processes import ProcessGroup
 from yearwheel.stack import Stack, plan_stack, start_stack
 from yearwheel.users import create_user_with_token
@@ -75,10 +76,14 @@ async def _serve(
         await start_year(client, admin, year=year, seconds_per_day=seconds_per_day)
         calendar = Calendar(year, seconds_per_day)
         staff = SimulatedStaff(client, people, levels, calendar, seed=seed)
+        offices = RegisterKeeper(client, people.staff, seed=seed)
         with Live(console=console, refresh_per_second=4) as live:
             while not stop.is_set():
                 tasks = await list_tasks(client, people.board)
                 await staff.step(tasks)
+                await offices.keep(calendar.today(), real_today=datetime.now(HCM).date())
+                staff.errors.extend(offices.errors)
+                offices.errors.clear()
                 escalations = await _open_escalations(client, people.board)
                 closed = await _closed_cycles(client, people.board, year)
                 live.update(_view(tasks, escalations, closed, calendar, staff, group))
