@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar as _calendar
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -152,3 +153,18 @@ def ladder_instants(
     """The instant of every rung for a task due on `due_on`, earliest first."""
     deadline = due_instant(due_on, tz)
     return [(s.rung, deadline + timedelta(days=s.offset_days)) for s in steps]
+
+
+def withdrawn_by_extension(
+    steps: tuple[LadderStep, ...], reached: Iterable[Rung], new_due_on: date, at: datetime,
+    tz: ZoneInfo = HCM,
+) -> list[Rung]:
+    """The reached rungs that moving the due date to `new_due_on` at `at` takes back, lowest
+    first: those whose instant under the new date is still ahead. A reached rung the ladder
+    does not hold stays. The workflow decides with this; the backend applies what it sends.
+    """
+    held = set(reached)
+    return [
+        rung for rung, instant in ladder_instants(steps, new_due_on, tz)
+        if rung in held and instant > at
+    ]

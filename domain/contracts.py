@@ -165,6 +165,10 @@ class TaskOpened(Contract):
     opens_on: date
     due_on: date
     opened_at: datetime
+    template_code: str | None = Field(
+        default=None, description="The template the workflow runs (None: a worker before this)."
+    )
+    template_version: int | None = None
 
 
 class CompletionRecorded(Contract):

@@ -66,6 +66,8 @@ Step = Callable[[], Awaitable[Recorded]]
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # An extension tells the backend which reached rungs it takes back (one activity per rung).
 PATCH_WITHDRAW_RUNGS = "withdraw-rungs-on-extension"
+# An extension waits for a rung being recorded before it decides which rungs it takes back.
+PATCH_WITHDRAWALS_AFTER_RUNG = "withdrawals-after-rung-in-flight"
 # A change waits for a rung being recorded, so the backend never hears of a rung after the
 # completion, extension or waiver that should have settled it.
 PATCH_RUNG_BEFORE_CHANGE = "rung-recorded-before-change"
@@ -275,13 +277,8 @@ class CommitteeCycle:
         check_extension(item, command.new_due_on, cycle_year=self._input.year)
         item.change_in_flight = "extending"
         await workflow.wait_condition(lambda: not item.opening)
-        at = self._calendar_now()
-        event = TaskChanged(
-            workflow_id=self._workflow_id, key=item.key, change="extended", actor=command.actor,
-            reason=command.reason, at=at,
-            new_due_on=command.new_due_on, previous_due_on=item.due_on,
-        )
         if not workflow.patched(PATCH_WITHDRAW_RUNGS):
+            event = self._extended(item, command, at=self._calendar_now())
             await self._record_change(
                 item, self._step(BackendActivities.record_task_change, event)
             )
@@ -289,6 +286,12 @@ class CommitteeCycle:
                 command.new_due_on, calendar_now=self._calendar_now(), reason=command.reason
             )
             return item.status()
+        if workflow.patched(PATCH_WITHDRAWALS_AFTER_RUNG):
+            # A rung being recorded is reached before the withdrawals are decided: the backend
+            # raised it, so it is withdrawn like the others (the backend decides nothing).
+            await workflow.wait_condition(lambda: not item.recording_rung)
+        at = self._calendar_now()
+        event = self._extended(item, command, at=at)
         # Whoever an escalation reached hears that it is withdrawn, and the history says so.
         steps = [self._step(BackendActivities.record_task_change, event)]
         steps += [
@@ -301,6 +304,13 @@ class CommitteeCycle:
         await self._record_change(item, *steps)
         item.extend(command.new_due_on, calendar_now=at, reason=command.reason)
         return item.status()
+
+    def _extended(self, item: CycleItem, command: ExtendDeadline, *, at: datetime) -> TaskChanged:
+        return TaskChanged(
+            workflow_id=self._workflow_id, key=item.key, change="extended", actor=command.actor,
+            reason=command.reason, at=at,
+            new_due_on=command.new_due_on, previous_due_on=item.due_on,
+        )
 
     @extend_deadline.validator
     def _validate_extend(self, command: ExtendDeadline) -> None:
@@ -474,6 +484,8 @@ class CommitteeCycle:
             evidence=template_item.evidence, title_vi=template_item.title_vi,
             title_en=template_item.title_en, opens_on=item.obligation.opens_on,
             due_on=item.due_on, opened_at=opened_at,
+            template_code=self._input.template.code,
+            template_version=self._input.template.version,
         )
 
     def _result(self) -> CycleResult:

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from domain.calendar import Obligation, due_instant, ladder_instants, start_of_day
+from domain.calendar import (
+    Obligation,
+    due_instant,
+    ladder_instants,
+    start_of_day,
+    withdrawn_by_extension,
+)
 from domain.contracts import CLOSED_STATES, ItemState, ItemStatus
 from domain.template import RUNG_ORDER, LadderStep, Rung, TemplateItem
 
@@ -114,20 +120,16 @@ class CycleItem:
     def withdrawn_by(self, new_due_on: date, *, calendar_now: datetime) -> list[Rung]:
         """The reached rungs a move of the due date to `new_due_on` takes back, lowest first:
         those whose new instant is still ahead (exactly what `extend` un-fires)."""
-        return [
-            rung for rung, instant in ladder_instants(self.steps, new_due_on)
-            if rung in self.fired and instant > calendar_now
-        ]
+        return withdrawn_by_extension(self.steps, self.fired, new_due_on, calendar_now)
 
     def extend(self, new_due_on: date, *, calendar_now: datetime, reason: str) -> None:
         """Move the due date; a fired rung whose new instant is still ahead is un-fired."""
+        withdrawn = self.withdrawn_by(new_due_on, calendar_now=calendar_now)
         self.due_on = new_due_on
         self.extensions += 1
         self.plan_version += 1
         self.reason = reason
-        self.fired = {
-            rung for rung, instant in self.rungs() if rung in self.fired and instant <= calendar_now
-        }
+        self.fired -= set(withdrawn)
         self._refresh()
 
     def complete(self, *, at: datetime, actor: str, late: bool) -> None:

@@ -25,8 +25,7 @@ from api.problems import Conflict, NotFound, Unprocessable
 from api.services import committees, rosters, tree
 from api.services.audit import append_audit
 from api.services.notify import CYCLE_FINISHED, REPORT_RECEIVED, notify
-from api.services.templates import current_template, template_of
-from domain.calendar import ladder_for, ladder_instants
+from api.services.templates import current_template
 from domain.contracts import (
     CLOSED_STATES,
     CompletionRecorded,
@@ -38,15 +37,41 @@ from domain.contracts import (
     TaskOpened,
 )
 from domain.task_states import highest_rung, level_of, state_of
-from domain.template import Rung, Stage
+from domain.template import DEFAULT_TEMPLATE, Rung, Stage
 
 
 def _subject(workflow_id: str, key: str) -> str:
     return f"{workflow_id}/{key}"
 
 
+async def _template_run_by(*, session: AsyncSession, event: TaskOpened) -> TemplateRow:
+    """The stored template the workflow was started with, as its event names it.
+
+    An event that names none comes from a worker older than the field: the current template
+    is all there is to go on. A template this backend does not hold is 409: the cycle waits,
+    and says so, until it is stored.
+    """
+    if event.template_code is None or event.template_version is None:
+        return await current_template(session=session)
+    if event.template_code == DEFAULT_TEMPLATE.code:
+        await current_template(session=session)  # seeds the default's first version
+    row = await session.scalar(
+        select(TemplateRow).where(
+            TemplateRow.code == event.template_code,
+            TemplateRow.version == event.template_version,
+        )
+    )
+    if row is None:
+        raise Conflict(
+            f"{event.workflow_id} runs template {event.template_code!r} version "
+            f"{event.template_version}, which this backend does not hold: store that version "
+            "before its cycle can be adopted"
+        )
+    return row
+
+
 async def _adopt_cycle(*, session: AsyncSession, event: TaskOpened, actor: str) -> Cycle:
-    """The cycle of a workflow started outside the API, adopted with the current template."""
+    """The cycle of a workflow started outside the API, adopted with the template it runs."""
     committee = await committees.get_by_code(session=session, code=event.committee)
     if committee is None:
         raise NotFound(f"committee {event.committee!r} not found")
@@ -57,7 +82,7 @@ async def _adopt_cycle(*, session: AsyncSession, event: TaskOpened, actor: str) 
         return clash  # committed between the two reads
     if clash is not None:
         raise Conflict(f"{event.committee}/{event.year} already runs as {clash.workflow_id}")
-    template = await current_template(session=session)
+    template = await _template_run_by(session=session, event=event)
     cycle = Cycle(
         workflow_id=event.workflow_id, committee_id=committee.id, year=event.year,
         template_id=template.id, status="running", started_at=event.opened_at,
@@ -115,7 +140,8 @@ async def _step_context(
     return task, committee, [row[2] for row in rows if row[2] is not None]
 
 
-async def _open_rungs(*, session: AsyncSession, task: Task) -> list[Escalation]:
+async def open_rungs(*, session: AsyncSession, task: Task) -> list[Escalation]:
+    """The task's escalations that still stand."""
     return list(
         (
             await session.scalars(
@@ -127,7 +153,7 @@ async def _open_rungs(*, session: AsyncSession, task: Task) -> list[Escalation]:
     )
 
 
-def _settle(task: Task, open_rungs: set[Rung]) -> None:
+def settle(task: Task, open_rungs: set[Rung]) -> None:
     """An unclosed task's state, rung and level follow the highest rung still open."""
     if ItemState(task.state) in CLOSED_STATES:
         return
@@ -269,7 +295,7 @@ async def record_ladder_step(
     )
     session.add(escalation)
     await session.flush()
-    _settle(task, {Rung(e.rung) for e in [*rungs, escalation] if e.resolved_at is None})
+    settle(task, {Rung(e.rung) for e in [*rungs, escalation] if e.resolved_at is None})
     await notify(
         session, committee_id=target.id, task=task, kind=event.rung.value, escalation=escalation,
         message=f"{committee.code}: {task.title_en} (due {event.due_on.isoformat()}) "
@@ -310,7 +336,7 @@ async def record_change(*, session: AsyncSession, event: TaskChanged, actor: str
         await _resolve_all(session=session, task=task, at=event.at)
     else:
         assert event.new_due_on is not None
-        await _extend(session=session, task=task, cycle=cycle, event=event)
+        _extend(task=task, event=event)
     await session.flush()
     await notify(
         session, committee_id=cycle.committee_id, task=task, kind=f"task_{event.change}",
@@ -324,22 +350,11 @@ async def record_change(*, session: AsyncSession, event: TaskChanged, actor: str
     return Recorded(id=change.id, created=True)
 
 
-async def _extend(*, session: AsyncSession, task: Task, cycle: Cycle, event: TaskChanged) -> None:
-    """Move the due date; a raised rung whose new instant is still ahead is resolved."""
+def _extend(*, task: Task, event: TaskChanged) -> None:
+    """Move the due date, and only that: which reached rungs the move takes back is the
+    workflow's decision, applied as each one's withdrawal (withdrawals.record_withdrawal)."""
     assert event.new_due_on is not None
     task.due_on = event.new_due_on
-    template_row = await session.get(TemplateRow, cycle.template_id)
-    assert template_row is not None
-    steps = ladder_for(template_of(template_row), task.item_key)
-    instants = dict(ladder_instants(steps, event.new_due_on))
-    still_open: set[Rung] = set()
-    for escalation in await _open_rungs(session=session, task=task):
-        rung = Rung(escalation.rung)
-        if rung in instants and instants[rung] > event.at:
-            escalation.resolved_at = event.at
-        else:
-            still_open.add(rung)
-    _settle(task, still_open)
 
 
 async def record_closed(*, session: AsyncSession, event: CycleClosed, actor: str) -> Recorded:

@@ -1,19 +1,23 @@
 """Recording a rung an extension took back: its target hears the escalation is withdrawn.
 
-The extension itself (recording.record_change) already resolves the task's escalations whose
-new instant is still ahead; this tells whoever an escalation reached (the committee, its parent,
+The workflow decides which reached rungs an extension takes back (domain.calendar.
+withdrawn_by_extension) and sends each one here after the extension itself; the extension's
+recording only moves the due date. This resolves the escalation, settles the task's state on
+the rungs that still stand, tells whoever the escalation reached (the committee, its parent,
 the Board) that it no longer stands, and audits it. Idempotent by the escalation: one
 `escalation_withdrawn` notification per escalation.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import Committee, Cycle, Escalation, Notification, Task
+from api.services import recording
 from api.services.audit import append_audit
 from domain.contracts import LadderStepWithdrawn, Recorded
+from domain.template import Rung
 
 KIND = "escalation_withdrawn"
 
@@ -22,7 +26,7 @@ async def record_withdrawal(
     *, session: AsyncSession, event: LadderStepWithdrawn, actor: str
 ) -> Recorded:
     """Resolve the escalation if still open, notify its target and audit it, once."""
-    row = (
+    rows = (
         await session.execute(
             select(Escalation, Task, Committee)
             .join(Task, Escalation.task_id == Task.id)
@@ -30,10 +34,15 @@ async def record_withdrawal(
             .join(Committee, Cycle.committee_id == Committee.id)
             .where(
                 Cycle.workflow_id == event.workflow_id, Task.key == event.key,
-                Escalation.rung == event.rung.value, Escalation.due_on == event.due_on,
+                Escalation.rung == event.rung.value,
+                or_(Escalation.due_on == event.due_on, Escalation.resolved_at.is_(None)),
             )
+            .order_by(Escalation.id)
         )
-    ).first()
+    ).all()
+    # The rung raised under the due date the event names; else the one still standing (a rung
+    # kept by an earlier extension was raised under the due date before that one).
+    row = next((r for r in rows if r[0].due_on == event.due_on), rows[-1] if rows else None)
     if row is None:  # nothing was raised, so nothing stands to withdraw
         return Recorded(id=0, created=False)
     escalation, task, committee = row
@@ -46,6 +55,9 @@ async def record_withdrawal(
         return Recorded(id=escalation.id, created=False)
     if escalation.resolved_at is None:
         escalation.resolved_at = event.at
+        await session.flush()
+        standing = await recording.open_rungs(session=session, task=task)
+        recording.settle(task, {Rung(e.rung) for e in standing})
     session.add(
         Notification(
             recipient_committee_id=escalation.target_committee_id, task_id=task.id,

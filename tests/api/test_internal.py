@@ -8,9 +8,18 @@ from datetime import datetime
 import httpx
 from sqlalchemy import select
 
-from api.models import AuditEvent, Cycle, Escalation, Notification, Submission, Task
+from api.models import (
+    AuditEvent,
+    Cycle,
+    Escalation,
+    Notification,
+    Submission,
+    Task,
+    TemplateRow,
+)
+from api.services import templates
 from domain.calendar import HCM
-from domain.template import Rung
+from domain.template import DEFAULT_TEMPLATE, Rung
 from tests.api.factories import Factory, closed, completion, ladder, opened, record
 
 
@@ -160,3 +169,48 @@ async def test_cycle_closed_stores_the_result_once(
         assert cycle.status == "closed"
         assert cycle.result is not None and cycle.result["total"] == 0
         assert cycle.closed_at == datetime(2025, 12, 20, tzinfo=HCM)
+
+
+async def test_an_adopted_cycle_takes_the_template_its_workflow_runs(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    async with factory.sessions() as session:
+        await templates.create_version(
+            session=session, template=DEFAULT_TEMPLATE, version_given=False, actor="test"
+        )
+        await session.commit()
+    # The workflow was started with version 1; version 2 is the current one.
+    event = opened().model_copy(
+        update={"template_code": DEFAULT_TEMPLATE.code, "template_version": 1}
+    )
+    response = await record(api, "tasks/opened", event)
+    assert response.status_code == 201, response.text
+    async with factory.sessions() as session:
+        row = (
+            await session.execute(
+                select(TemplateRow.code, TemplateRow.version)
+                .join(Cycle, Cycle.template_id == TemplateRow.id)
+                .where(Cycle.workflow_id == event.workflow_id)
+            )
+        ).one()
+        adopted = await session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "cycle.adopted")
+        )
+    assert tuple(row) == (DEFAULT_TEMPLATE.code, 1)
+    assert adopted is not None and adopted.payload["template_version"] == 1
+
+
+async def test_a_workflow_running_a_template_the_backend_lacks_is_not_adopted(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    await record(api, "tasks/opened", opened("GR2"))  # seeds the default template
+    event = opened().model_copy(
+        update={"template_code": DEFAULT_TEMPLATE.code, "template_version": 7}
+    )
+    before = await factory.counts()
+    response = await record(api, "tasks/opened", event)
+    assert response.status_code == 409, response.text
+    assert "version 7" in response.json()["detail"]
+    assert await factory.counts() == before

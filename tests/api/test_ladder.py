@@ -10,8 +10,18 @@ from sqlalchemy import select
 
 from api.models import Committee, Escalation, Notification, Task, TaskChange
 from domain.calendar import HCM
+from domain.contracts import LadderStepWithdrawn, cycle_workflow_id
 from domain.template import Rung
 from tests.api.factories import Factory, completion, extended, ladder, opened, record, waived
+
+
+def withdrawn(
+    rung: Rung, *, new_due_on: date, at: datetime, due_on: date = date(2025, 1, 31)
+) -> LadderStepWithdrawn:
+    return LadderStepWithdrawn(
+        workflow_id=cycle_workflow_id("GR", 2025), key="plan", rung=rung, due_on=due_on,
+        new_due_on=new_due_on, at=at, actor="supervisor-UP", reason="Đơn vị đang kiện toàn",
+    )
 
 
 async def _task(factory: Factory, task_id: int) -> Task:
@@ -81,7 +91,7 @@ async def test_a_step_after_completion_is_kept_but_resolved(
     assert await _escalations(factory) == [("overdue", "GR", 0, False)]
 
 
-async def test_extension_resolves_rungs_no_longer_due_and_reopens(
+async def test_an_extension_moves_the_date_and_each_withdrawal_sent_settles_the_task(
     api: httpx.AsyncClient, factory: Factory
 ) -> None:
     await factory.tree()
@@ -89,19 +99,19 @@ async def test_extension_resolves_rungs_no_longer_due_and_reopens(
     for rung in (Rung.REMINDER, Rung.OVERDUE, Rung.PARENT):
         await record(api, "ladder", ladder(rung=rung))
     assert (await _task(factory, task_id)).state == "escalated"
-    # On 9 Feb the plan (due 31 Jan) moves to 10 Feb: its reminder (from 4 Feb) is still due,
-    # overdue (from 11 Feb) and parent (18 Feb) are not.
+    # On 9 Feb the plan (due 31 Jan) moves to 10 Feb: the workflow takes back overdue (from
+    # 11 Feb) and parent (18 Feb) and keeps the reminder (from 4 Feb).
     at = datetime(2025, 2, 9, 12, tzinfo=HCM)
-    change = extended(new_due_on=date(2025, 2, 10), at=at)
+    new_due_on = date(2025, 2, 10)
+    change = extended(new_due_on=new_due_on, at=at)
     response = await record(api, "tasks/changed", change, key="ext")
     assert response.status_code == 201
+    # The extension alone only moves the date: the recorder does not decide the withdrawals.
     task = await _task(factory, task_id)
     assert (task.state, task.due_on, task.rung, task.escalation_level) == (
-        "open", date(2025, 2, 10), "reminder", 0
+        "escalated", date(2025, 2, 10), "parent", 1
     )
-    assert await _escalations(factory) == [
-        ("reminder", "GR", 0, True), ("overdue", "GR", 0, False), ("parent", "UP", 1, False)
-    ]
+    assert [open_ for *_, open_ in await _escalations(factory)] == [True, True, True]
     async with factory.sessions() as session:
         row = await session.scalar(select(TaskChange))
     assert row is not None
@@ -110,9 +120,43 @@ async def test_extension_resolves_rungs_no_longer_due_and_reopens(
     )
     again = await record(api, "tasks/changed", change)
     assert again.json() == {"id": response.json()["id"], "created": False}
+
+    await record(api, "ladder/withdrawn", withdrawn(Rung.PARENT, new_due_on=new_due_on, at=at))
+    task = await _task(factory, task_id)
+    assert (task.state, task.rung, task.escalation_level) == ("overdue", "overdue", 0)
+    await record(api, "ladder/withdrawn", withdrawn(Rung.OVERDUE, new_due_on=new_due_on, at=at))
+    task = await _task(factory, task_id)
+    assert (task.state, task.rung, task.escalation_level) == ("open", "reminder", 0)
+    assert await _escalations(factory) == [
+        ("reminder", "GR", 0, True), ("overdue", "GR", 0, False), ("parent", "UP", 1, False)
+    ]
     # The ladder climbs again under the new date: a new row, since the due date differs.
     await record(api, "ladder", ladder(rung=Rung.OVERDUE, due_on=date(2025, 2, 10)))
     assert (await _task(factory, task_id)).state == "overdue"
+
+
+async def test_a_rung_kept_by_one_extension_is_withdrawn_by_the_next(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    task_id = (await record(api, "tasks/opened", opened())).json()["id"]
+    await record(api, "ladder", ladder(rung=Rung.OVERDUE))  # raised under 31 Jan
+    # 20 Feb: moved to 5 Feb, overdue (from 6 Feb) has passed again, so the workflow keeps it.
+    first_at = datetime(2025, 2, 20, tzinfo=HCM)
+    await record(api, "tasks/changed", extended(new_due_on=date(2025, 2, 5), at=first_at))
+    # 21 Feb: moved to 30 Mar; the workflow withdraws overdue, naming the date it stood under.
+    at = datetime(2025, 2, 21, tzinfo=HCM)
+    second = extended(new_due_on=date(2025, 3, 30), at=at).model_copy(
+        update={"previous_due_on": date(2025, 2, 5)}
+    )
+    await record(api, "tasks/changed", second)
+    response = await record(api, "ladder/withdrawn", withdrawn(
+        Rung.OVERDUE, due_on=date(2025, 2, 5), new_due_on=date(2025, 3, 30), at=at
+    ))
+    assert response.status_code == 201, response.text
+    task = await _task(factory, task_id)
+    assert (task.state, task.rung, task.due_on) == ("open", None, date(2025, 3, 30))
+    assert await _escalations(factory) == [("overdue", "GR", 0, False)]
 
 
 async def test_an_extension_to_a_date_already_past_keeps_the_task_overdue(

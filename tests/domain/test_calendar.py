@@ -16,6 +16,7 @@ from domain.calendar import (
     obligations,
     resolve_day,
     shift_months,
+    withdrawn_by_extension,
 )
 from domain.template import (
     DEFAULT_TEMPLATE,
@@ -73,6 +74,23 @@ def test_default_ladder_instants_in_hanoi() -> None:
     assert due_instant(date(2027, 12, 31)) == datetime(2028, 1, 1, tzinfo=HCM)
     assert cycle_start(2027) == datetime(2027, 1, 1, tzinfo=HCM)
     assert cycle_start(2027).utcoffset() is not None
+
+
+def test_an_extension_withdraws_the_reached_rungs_whose_new_instant_is_ahead() -> None:
+    steps = ladder_for(DEFAULT_TEMPLATE, "plan")
+    reached = {Rung.REMINDER, Rung.OVERDUE, Rung.PARENT}
+    # Due 31 Jan moved to 10 Feb on 9 Feb noon: reminder (4 Feb) stays; overdue (11 Feb) and
+    # parent (18 Feb) go, lowest first; board was never reached.
+    at = datetime(2027, 2, 9, 12, tzinfo=HCM)
+    assert withdrawn_by_extension(steps, reached, date(2027, 2, 10), at) == [
+        Rung.OVERDUE, Rung.PARENT,
+    ]
+    # Overdue's new instant (8 Feb, 00:00) is exactly now: it has come, so the rung stands.
+    now = datetime(2027, 2, 8, tzinfo=HCM)
+    assert withdrawn_by_extension(steps, reached, date(2027, 2, 7), now) == [
+        Rung.PARENT,
+    ]
+    assert withdrawn_by_extension(steps, set(), date(2027, 12, 1), at) == []
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,13 @@ from temporalio.client import WorkflowHistory
 from api.services.history.models import EntryKind, Outcome, Timeline, TimelineEntry
 from api.services.history.payloads import cycle_input
 from api.services.history.reader import timeline as read_timeline
-from domain.calendar import Obligation, ladder_for, ladder_instants, obligations
+from domain.calendar import (
+    Obligation,
+    ladder_for,
+    ladder_instants,
+    obligations,
+    withdrawn_by_extension,
+)
 from domain.contracts import CycleInput, ItemState, ItemStatus
 from domain.task_states import CLOSED_STATES, highest_rung, level_of, state_of
 from domain.template import EvidenceKind, LadderStep, Rung, Stage, Template
@@ -118,10 +124,10 @@ class _Fold:
             item.fired.discard(entry.rung)
         elif entry.kind is EntryKind.DEADLINE_EXTENDED and entry.new_due_on is not None:
             s.due_on, s.reason, s.extensions = entry.new_due_on, entry.reason, s.extensions + 1
-            item.fired = {
-                r for r in item.fired
-                if (i := item.instant(r, s.due_on)) is not None and entry.at and i <= entry.at
-            }
+            if entry.at is not None:
+                item.fired -= set(
+                    withdrawn_by_extension(item.steps, item.fired, s.due_on, entry.at)
+                )
         elif entry.kind is EntryKind.TASK_COMPLETED:
             s.state, s.closed_at, s.closed_by = ItemState.COMPLETED, entry.at, entry.actor
             s.late = bool(entry.late)
