@@ -182,6 +182,8 @@ async def test_admins_see_a_failure_and_resend_it(
         assert await dispatcher.run_once() == 1
         failed = (await api.get("/notifications/deliveries?status=failed", headers=admin)).json()
         assert failed["total"] == 1
+        gauge = 'yearwheel_notification_deliveries{channel="email",status="failed"} 1.0'
+        assert gauge in (await api.get("/metrics")).text.splitlines()
         item = failed["items"][0]
         assert (item["channel"], item["user"], item["attempts"]) == ("email", "gr-staff", 1)
         assert "451" in item["last_error"]

@@ -52,11 +52,13 @@ async def test_a_refused_recording_marks_the_cycle_stuck_until_it_records_again(
     assert detail["refusal"] == item
     [listed] = (await api.get("/cycles", headers=admin)).json()["items"]
     assert listed["status"] == "stuck"
+    assert "yearwheel_stuck_cycles 1.0" in (await api.get("/metrics")).text.splitlines()
 
     done = await record(api, "tasks/completed", completion(), headers=named(GR))
     assert done.status_code == 201
     assert await factory.count(StuckCycle) == 0
     assert (await api.get("/health")).json()["stuck_cycles"] == 0
+    assert "yearwheel_stuck_cycles 0.0" in (await api.get("/metrics")).text.splitlines()
     detail = (await api.get(f"/cycles/{await cycle_id(api, admin)}", headers=admin)).json()
     assert (detail["status"], detail["refusal"]) == ("running", None)
     [listed] = (await api.get("/cycles", headers=admin)).json()["items"]
