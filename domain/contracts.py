@@ -44,6 +44,27 @@ class ItemState(StrEnum):
 CLOSED_STATES = frozenset({ItemState.COMPLETED, ItemState.WAIVED})
 
 
+class SeededItem(Contract):
+    """A task a failed run of the cycle left recorded, as the resumed run takes it over: opened
+    (and maybe closed) already, with its due date, extensions and the rungs it reached."""
+
+    key: str
+    item_key: str
+    occurrence: int = 1
+    opens_on: date
+    due_on: date
+    state: ItemState
+    opened_at: datetime
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    late: bool = False
+    reason: str | None = None
+    extensions: int = 0
+    rungs: list[Rung] = Field(
+        default_factory=list, description="Rungs reached and not withdrawn by an extension."
+    )
+
+
 class CycleInput(Contract):
     committee: str
     year: int = Field(ge=2000, le=2200)
@@ -56,6 +77,11 @@ class CycleInput(Contract):
         default=None,
         description="The calendar instant at the workflow's start when time-scaled; "
         "defaults to the first instant of the cycle year.",
+    )
+    seed: list[SeededItem] | None = Field(
+        default=None,
+        description="A resumed cycle: every task an earlier run recorded. The run opens none "
+        "of them again and records no rung they already reached.",
     )
 
 

@@ -109,6 +109,22 @@ class CommitteeCycle:
                     ladder_for(cycle.template, obligation.item_key),
                 )
             )
+        if cycle.seed:  # a resumed cycle: nothing recorded is opened or raised again
+            self._restore_seed(cycle)
+
+    def _restore_seed(self, cycle: CycleInput) -> None:
+        for seed in cycle.seed or ():
+            item = self._items.get(seed.key)
+            if item is None and seed.item_key == CONSOLIDATE_ITEM_KEY:
+                obligation, template_item, steps = consolidation(
+                    cycle.template, number=seed.occurrence, opens_on=seed.opens_on
+                )
+                item = self._add_item(CycleItem.create(obligation, template_item, steps))
+                self._consolidations = max(self._consolidations, seed.occurrence)
+            if item is None:
+                workflow.logger.warning("resumed cycle: no item %r to restore", seed.key)
+                continue
+            item.restore(seed)
 
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleResult:
@@ -157,7 +173,8 @@ class CommitteeCycle:
 
     async def _run_item(self, item: CycleItem, since: datetime) -> None:
         try:
-            if await self._open(item, since):
+            # A resumed cycle's task opened by an earlier run climbs on from where it stood.
+            if item.opened_at is not None or await self._open(item, since):
                 await self._climb(item)
         except Exception as error:  # surfaced by run(): an item must not fail silently
             self._failure = error

@@ -17,7 +17,7 @@ from domain.calendar import (
     start_of_day,
     withdrawn_by_extension,
 )
-from domain.contracts import CLOSED_STATES, ItemState, ItemStatus
+from domain.contracts import CLOSED_STATES, ItemState, ItemStatus, SeededItem
 from domain.template import RUNG_ORDER, LadderStep, Rung, TemplateItem
 
 Change = Literal["completing", "extending", "waiving"]
@@ -54,6 +54,17 @@ class CycleItem:
             obligation=obligation, template_item=template_item, steps=steps,
             due_on=obligation.due_on,
         )
+
+    def restore(self, seed: SeededItem) -> None:
+        """Take over what an earlier run of the cycle recorded of this task."""
+        self.due_on = seed.due_on
+        self.opened_at = seed.opened_at
+        self.fired = set(seed.rungs)
+        self.extensions, self.reason = seed.extensions, seed.reason
+        if seed.state in CLOSED_STATES:
+            self.state = seed.state
+            self.closed_at, self.closed_by, self.late = seed.closed_at, seed.closed_by, seed.late
+        self._refresh()
 
     @property
     def key(self) -> str:

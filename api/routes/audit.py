@@ -133,7 +133,13 @@ async def audit_check(
 ) -> crosscheck.CrossCheck:
     """Compare the Temporal history, the audit log and the task table; list disagreements."""
     cycle, found = await _history(session, settings, client, user, cycle_id)
-    return await crosscheck.cross_check(session=session, cycle=cycle, history=found)
+    earlier = await cycle_audit.earlier_runs(
+        client=client, workflow_id=cycle.workflow_id, latest_run_id=found.run_id,
+        wait_seconds=settings.update_timeout_seconds,
+    )
+    return await crosscheck.cross_check(
+        session=session, cycle=cycle, history=found, earlier=earlier
+    )
 
 
 @router.get("/audit/verify", response_model=ChainVerification,

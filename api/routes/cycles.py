@@ -51,6 +51,8 @@ async def start_cycle(
     response: Response,
 ) -> CyclePublic:
     """Start a committee's cycle for a year; starting it again returns the same cycle (200).
+    A cycle whose workflow ended without closing it (failed, terminated) is resumed (201): a
+    new run takes over every task recorded, opening none again and raising no rung twice.
 
     503 if Temporal does not answer: nothing is written, or (if it failed mid-way) the cycle
     is recorded as `starting`; repeat the request, with any Idempotency-Key, to start it.

@@ -10,6 +10,7 @@ the others.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -205,10 +206,17 @@ def state_disagreements(history: WorkflowHistory, tasks: list[Task]) -> list[Dis
 
 
 async def cross_check(
-    *, session: AsyncSession, cycle: Cycle, history: WorkflowHistory
+    *, session: AsyncSession, cycle: Cycle, history: WorkflowHistory,
+    earlier: Sequence[WorkflowHistory] = (),
 ) -> CrossCheck:
-    """Compare the three records of one cycle and list every disagreement."""
-    ours, in_flight = history_facts(history)
+    """Compare the three records of one cycle and list every disagreement. A resumed cycle's
+    history is that of all its runs: `earlier` ones (oldest first), then the latest."""
+    ours: Facts = {}
+    in_flight: list[str] = []
+    for run in [*earlier, history]:
+        facts, pending = history_facts(run)
+        ours |= facts
+        in_flight += [label for label in pending if label not in in_flight]
     audited = await audit_facts(session=session, workflow_id=cycle.workflow_id)
     rows, tasks = await task_facts(session=session, cycle=cycle)
     records: dict[Source, Facts] = {"history": ours, "audit": audited, "tasks": rows}

@@ -54,6 +54,34 @@ async def fetch_history(
         raise Unavailable(f"Temporal is unreachable: {exc}") from exc
 
 
+async def earlier_runs(
+    *, client: Client, workflow_id: str, latest_run_id: str, wait_seconds: float
+) -> list[WorkflowHistory]:
+    """The histories of the workflow's runs before `latest_run_id`, oldest first: a resumed
+    cycle's earlier runs, which recorded what its latest run was seeded with. Empty if
+    Temporal does not list them (their retention passed, or it does not answer)."""
+    try:
+        async with asyncio.timeout(wait_seconds):
+            runs = [
+                execution async for execution in client.list_workflows(
+                    f"WorkflowId = '{_quoted(workflow_id)}'"
+                )
+                if execution.run_id != latest_run_id
+            ]
+            runs.sort(key=lambda execution: execution.start_time)
+            return [
+                await client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
+                for run in runs
+            ]
+    except (RPCError, TimeoutError, RuntimeError) as exc:
+        log.warning("earlier runs of %s: %r", workflow_id, exc)
+        return []
+
+
+def _quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
 async def verify(*, session: AsyncSession) -> dict[str, Any]:
     """The chain's check, with the first broken row named as it stands in the database."""
     check: ChainCheck = await verify_chain(session=session)

@@ -6,7 +6,9 @@
    queue behind them.
 3. `start_workflow` runs outside any transaction. Starting twice is harmless: the id is fixed
    (`cycle/{committee}/{year}`) and Temporal refuses a second workflow with it unless the
-   previous run failed (then it is restarted).
+   previous run ended without closing the cycle (failed, terminated, timed out). Then a new
+   run resumes it: its input carries every task the database holds for the cycle
+   (api/services/resume.py), and the resume is audited (`cycle.resumed`).
 4. Once Temporal has the workflow (started now, or already there), the row becomes `running`.
 
 If Temporal fails between 2 and 4, the start is 503 and the row stays `starting`: the cycle
@@ -33,7 +35,7 @@ from api.db import Sessions, run_unit_of_work
 from api.models import Committee, Cycle, CycleState, TemplateRow, utcnow
 from api.problems import Conflict, NotFound, Unavailable, Unprocessable
 from api.schemas import CyclePublic, YearCyclesStarted
-from api.services import committees, cycles
+from api.services import committees, cycles, resume, stuck
 from api.services.access import Action, Principal, authorize, require, scope_for
 from api.services.audit import append_audit
 from api.services.templates import current_template, template_of
@@ -75,6 +77,8 @@ async def record_cycles(
         select(Cycle).where(Cycle.year == year, Cycle.committee_id.in_([c.id for c in targets]))
     )
     existing = {cycle.committee_id: cycle for cycle in found}
+    # A cycle whose workflow ended without closing it resumes from what it recorded.
+    seeded = await resume.seeds(session=session, cycles=list(existing.values()))
     current: TemplateRow | None = None
     recorded = []
     for committee in targets:
@@ -101,9 +105,13 @@ async def record_cycles(
             template = row
         if template.id not in parsed:
             parsed[template.id] = template_of(template)
+        seed = seeded.get(cycle.id)
+        origin = await resume.last_recorded(session=session, cycle=cycle) if (
+            seed and cycle.seconds_per_day is not None) else None
         cycle_input = CycleInput(
             committee=committee.code, year=year, committee_level=CommitteeLevel(committee.level),
             template=parsed[template.id], seconds_per_day=cycle.seconds_per_day,
+            calendar_origin=origin, seed=seed,
         )
         recorded.append(RecordedCycle(cycle, committee, template, cycle_input))
     return recorded
@@ -140,12 +148,11 @@ async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
     cycle = recorded.cycle
     try:
         async with asyncio.timeout(starter.wait_seconds):
-            await starter.client.start_workflow(
+            handle = await starter.client.start_workflow(
                 WORKFLOW_NAME, recorded.cycle_input, id=cycle.workflow_id,
                 task_queue=starter.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
-        return True
     except WorkflowAlreadyStartedError:
         return False
     except (RPCError, RuntimeError, TimeoutError) as exc:
@@ -157,6 +164,34 @@ async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
             f"started{kept}", cycle_id=cycle.id, workflow_id=cycle.workflow_id,
             cycle_status=cycle.status,
         ) from exc
+    if recorded.cycle_input.seed:
+        await _resumed(starter, recorded, run_id=handle.result_run_id)
+    return True
+
+
+async def _resumed(starter: Starter, recorded: RecordedCycle, *, run_id: str | None) -> None:
+    """Audit a resume (a new run seeded with what earlier runs recorded) and forget the earlier
+    run's refusals. The run is started already: a failure here is logged, not answered."""
+    cycle, seed = recorded.cycle, recorded.cycle_input.seed or []
+    log.warning("cycle %s resumed in run %s from %d recorded tasks",
+                cycle.workflow_id, run_id, len(seed))
+
+    async def work(session: AsyncSession) -> None:
+        await stuck.clear(session=session, workflow_id=cycle.workflow_id)
+        await append_audit(
+            session=session, actor="yearwheel", action="cycle.resumed",
+            subject=cycle.workflow_id,
+            payload={"run_id": run_id, "tasks": len(seed),
+                     "closed": sum(1 for s in seed if s.closed_at is not None),
+                     "calendar_origin": (
+                         recorded.cycle_input.calendar_origin.isoformat()
+                         if recorded.cycle_input.calendar_origin else None)},
+        )
+
+    try:
+        await run_unit_of_work(starter.sessions, work)
+    except Exception as exc:
+        log.error("cycle %s resumed, but the resume was not audited: %r", cycle.workflow_id, exc)
 
 
 async def mark_running(sessions: Sessions, cycle_ids: Sequence[int]) -> dict[int, Cycle]:

@@ -35,6 +35,7 @@ from domain.contracts import (
     ItemStatus,
     RosterChanged,
     RosterTally,
+    SeededItem,
     WaiveTask,
 )
 from domain.template import DEFAULT_TEMPLATE, Template
@@ -221,8 +222,10 @@ async def running_cycle(
     time_limit: float = TEST_TIMEOUT,
     max_cached_workflows: int | None = None,
     committee_level: CommitteeLevel = CommitteeLevel.GRASSROOTS,
+    seed: Callable[[int], list[SeededItem]] | None = None,
 ) -> AsyncIterator[RunningCycle]:
     """Start a cycle for next year on a fresh task queue, with a worker; terminate it after.
+    `seed(year)`, if given, is what an earlier run recorded: the cycle resumes it.
 
     The whole block runs under `time_limit` seconds of real time: the per-test timeout.
     """
@@ -234,7 +237,7 @@ async def running_cycle(
             CommitteeCycle.run,
             CycleInput(
                 committee=queue, year=year, template=template, seconds_per_day=seconds_per_day,
-                committee_level=committee_level,
+                committee_level=committee_level, seed=seed(year) if seed else None,
             ),
             id=f"cycle/{queue}/{year}",
             task_queue=queue,

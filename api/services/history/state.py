@@ -26,7 +26,8 @@ from domain.calendar import (
     obligations,
     withdrawn_by_extension,
 )
-from domain.contracts import CycleInput, ItemState, ItemStatus
+from domain.contracts import CycleInput, ItemState, ItemStatus, SeededItem
+from domain.roster import CONSOLIDATE_ITEM_KEY, consolidation
 from domain.task_states import CLOSED_STATES, highest_rung, level_of, state_of
 from domain.template import EvidenceKind, LadderStep, Rung, Stage, Template
 
@@ -137,11 +138,43 @@ class _Fold:
         item.refresh()
 
 
+    def seed(self, seeds: list[SeededItem]) -> None:
+        """A resumed run starts from what earlier runs recorded (its input's seed)."""
+        for seed in seeds:
+            item = self.items.get(seed.key)
+            if item is None and self.template is not None and seed.item_key == (
+                    CONSOLIDATE_ITEM_KEY):
+                obligation, template_item, steps = consolidation(
+                    self.template, number=seed.occurrence, opens_on=seed.opens_on)
+                item = self.items[seed.key] = _Item(
+                    status=ItemStatus(
+                        key=seed.key, item_key=seed.item_key, occurrence=seed.occurrence,
+                        stage=template_item.stage, evidence=template_item.evidence,
+                        title_vi=template_item.title_vi, title_en=template_item.title_en,
+                        state=ItemState.PENDING, opens_on=seed.opens_on,
+                        due_on=obligation.due_on,
+                    ),
+                    steps=steps,
+                )
+            if item is None:
+                continue
+            s = item.status
+            s.due_on, s.opened_at, s.extensions, s.reason = (
+                seed.due_on, seed.opened_at, seed.extensions, seed.reason)
+            item.fired = set(seed.rungs)
+            item.refresh()  # the rung, level and state it reached while open
+            if seed.state in CLOSED_STATES:
+                s.state, s.closed_at, s.closed_by, s.late = (
+                    seed.state, seed.closed_at, seed.closed_by, seed.late)
+
+
 def fold(
     read: Timeline, cycle: CycleInput | None, *, as_of: datetime | None = None
 ) -> HistoricState:
     """The items as the recorded decisions up to `as_of` (a calendar instant) leave them."""
     state = _Fold(cycle.template if cycle else None, cycle.year if cycle else None)
+    if cycle is not None and cycle.seed:
+        state.seed(cycle.seed)
     last_event_id, status = 0, "running"
     for entry in read.entries:
         if as_of is not None and entry.at is not None and entry.at > as_of:
