@@ -17,6 +17,12 @@ class Settings(TemporalConnection, BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///.yearwheel/yearwheel.db"
     task_queue: str = "yearwheel"
+    search_attributes: bool = Field(
+        default=False,
+        description="Start cycles with the search attributes CommitteeId, CommitteeLevel and "
+        "CycleYear; the namespace must have them (yearwheel dev and the compose file "
+        "register them).",
+    )
     service_token: str = Field(min_length=16, description="The worker's bearer token.")
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)

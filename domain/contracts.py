@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.template import EvidenceKind, Rung, Stage, Template
 
 WORKFLOW_NAME = "CommitteeCycle"
+# Search attributes each cycle is started with, so an operator finds a committee's cycles in
+# the Temporal UI and CLI (`CommitteeId='GR' AND CycleYear=2026`). Registered in the namespace
+# by `yearwheel dev` and by docker-compose's namespace job: name -> Temporal type.
+SEARCH_ATTRIBUTES = {"CommitteeId": "Keyword", "CommitteeLevel": "Keyword", "CycleYear": "Int"}
 TASK_QUEUE = "yearwheel"
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from domain.contracts import SEARCH_ATTRIBUTES
+
 
 def free_port(preferred: int | None = None) -> int:
     """`preferred` when it is free on 127.0.0.1, otherwise any free port."""
@@ -147,6 +149,8 @@ def temporal_dev_server_argv(
         "--log-level",
         "warn",
     ]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        argv += ["--search-attribute", f"{name}={kind}"]
     if db_file is not None:
         argv += ["--db-filename", str(db_file)]
     if ui_port is None:

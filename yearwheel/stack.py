@@ -57,6 +57,7 @@ class Stack:
             "YEARWHEEL_SERVICE_TOKEN": self.service_token,
             "YEARWHEEL_API_URL": self.api_url,
             "YEARWHEEL_NOTIFY_DISPATCH": "1",
+            "YEARWHEEL_SEARCH_ATTRIBUTES": "1",  # the dev server registers them
             "YEARWHEEL_MAIL_DIR": str(self.mail_dir),
             "YEARWHEEL_PUBLIC_URL": self.api_url,
         }

@@ -58,7 +58,9 @@ async def start_cycle(
     is recorded as `starting`; repeat the request, with any Idempotency-Key, to start it.
     """
     cycle, started = await starts.start_cycle(
-        starter=starts.Starter(sessions, client, settings.task_queue), session=session,
+        starter=starts.Starter(
+            sessions, client, settings.task_queue, settings.search_attributes
+        ), session=session,
         principal=user,
         committee_code=data.committee, year=data.year, seconds_per_day=data.time_scale,
     )
@@ -92,7 +94,9 @@ async def start_year(
     them: an answer with failures is not remembered for replay.
     """
     outcome = await starts.start_year(
-        starter=starts.Starter(sessions, client, settings.task_queue), session=session,
+        starter=starts.Starter(
+            sessions, client, settings.task_queue, settings.search_attributes
+        ), session=session,
         principal=user,
         year=year, seconds_per_day=data.time_scale if data else None,
         concurrency=settings.start_concurrency,

@@ -177,7 +177,9 @@ async def year_cycles(
 ) -> YearCyclesStarted:
     """Start the year's cycles for the yearly Schedule; 503 (retry) if any failed to start."""
     outcome = await starts.start_year(
-        starter=starts.Starter(sessions, client, settings.task_queue), session=session,
+        starter=starts.Starter(
+            sessions, client, settings.task_queue, settings.search_attributes
+        ), session=session,
         principal=caller,
         year=year, seconds_per_day=None, concurrency=settings.start_concurrency,
     )

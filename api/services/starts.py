@@ -27,7 +27,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -39,7 +44,13 @@ from api.services import committees, cycles, resume, stuck
 from api.services.access import Action, Principal, authorize, require, scope_for
 from api.services.audit import append_audit
 from api.services.templates import current_template, template_of
-from domain.contracts import WORKFLOW_NAME, CommitteeLevel, CycleInput, cycle_workflow_id
+from domain.contracts import (
+    SEARCH_ATTRIBUTES,
+    WORKFLOW_NAME,
+    CommitteeLevel,
+    CycleInput,
+    cycle_workflow_id,
+)
 from domain.template import Template
 
 log = logging.getLogger(__name__)
@@ -54,6 +65,7 @@ class Starter:
     sessions: Sessions
     client: Client
     task_queue: str
+    search_attributes: bool = False  # the namespace has SEARCH_ATTRIBUTES registered
     wait_seconds: float = 30.0
 
 
@@ -143,6 +155,21 @@ async def temporal_unanswered(starter: Starter) -> str | None:
         return "Temporal is unreachable"
 
 
+COMMITTEE_ID = SearchAttributeKey.for_keyword("CommitteeId")
+COMMITTEE_LEVEL = SearchAttributeKey.for_keyword("CommitteeLevel")
+CYCLE_YEAR = SearchAttributeKey.for_int("CycleYear")
+
+
+def search_attributes(recorded: RecordedCycle) -> TypedSearchAttributes:
+    """The cycle's committee, level and year, as SEARCH_ATTRIBUTES names them."""
+    assert {k.name for k in (COMMITTEE_ID, COMMITTEE_LEVEL, CYCLE_YEAR)} == set(SEARCH_ATTRIBUTES)
+    return TypedSearchAttributes([
+        SearchAttributePair(COMMITTEE_ID, recorded.committee.code),
+        SearchAttributePair(COMMITTEE_LEVEL, recorded.committee.level),
+        SearchAttributePair(CYCLE_YEAR, recorded.cycle.year),
+    ])
+
+
 async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
     """Start the workflow; False if Temporal already has it. 503 if Temporal does not answer."""
     cycle = recorded.cycle
@@ -152,6 +179,14 @@ async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
                 WORKFLOW_NAME, recorded.cycle_input, id=cycle.workflow_id,
                 task_queue=starter.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+                search_attributes=search_attributes(recorded) if starter.search_attributes
+                else None,
+                static_summary=f"{recorded.committee.name}: năm công tác {cycle.year}",
+                static_details=(
+                    f"Chu kỳ năm {cycle.year} của {recorded.committee.name} "
+                    f"(mã {recorded.committee.code}, cấp {recorded.committee.level}), mẫu "
+                    f"{recorded.template.code} phiên bản {recorded.template.version}."
+                ),
             )
     except WorkflowAlreadyStartedError:
         return False
