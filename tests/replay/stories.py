@@ -150,7 +150,36 @@ async def roster_consolidation(stand: Stand, year: int) -> dict[str, WorkflowHis
     return {"roster-consolidation": await run.closed()}
 
 
+async def resumed(stand: Stand, year: int) -> dict[str, WorkflowHistory]:
+    """The plan reaches the parent rung and is extended to 5 February (the parent rung is
+    withdrawn; reminder and overdue stand); the review is waived; then the workflow is
+    terminated by hand and the cycle started again. The saved history is the new run's: seeded
+    with those tasks, it raises the plan's parent rung anew and goes on as usual."""
+    run = await CycleRun(stand, "RESUME", year).start()
+    await run.advance_to(at(year, 2, 9))
+    await run.task("plan", state="escalated", rung="parent")
+    await run.extend("plan", at(year, 2, 10), date(year, 2, 5), "Gia hạn đến 05/02")
+    await run.waive("review", at(year, 2, 10, 10), "Kiểm tra do Ủy ban Kiểm tra thực hiện")
+    await run.advance_to(at(year, 2, 11))
+    await stand.env.client.get_workflow_handle(run.workflow_id).terminate("dừng tay (thử)")
+    response = await run.http.post(
+        "/cycles", json={"committee": run.committee, "year": year},
+        headers={**stand.tokens["admin"], **run.fresh_key()},
+    )
+    assert response.status_code == 201, response.text
+    await run.advance_to(at(year, 2, 13))
+    await run.task("plan", state="escalated", rung="parent")
+    await run.complete("plan", at(year, 2, 14))
+    await run.complete("roster", at(year, 2, 20))
+
+    async def already_waived() -> None:
+        pass
+
+    await _rest_on_time(run, instead={"review": already_waived})
+    return {"resumed": await run.closed()}
+
+
 STORIES: dict[str, Story] = {
     "on-time": on_time, "late": late, "extended": extended, "waived": waived,
-    "roster-consolidation": roster_consolidation,
+    "roster-consolidation": roster_consolidation, "resumed": resumed,
 }

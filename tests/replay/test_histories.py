@@ -16,15 +16,18 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from api.services.history import EntryKind, load, timeline
+from api.services.history import EntryKind, cycle_input, load, timeline
+from api.services.history.state import fold
 from api.services.replay import replay
+from domain.contracts import ItemState
+from domain.template import Rung
 from workflows import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))
 EXPECTED = {"on-time", "late", "late-running", "extended", "extended-before-withdrawal-patch",
-            "waived", "roster-consolidation", "late-before-rung-patch"}
+            "waived", "roster-consolidation", "late-before-rung-patch", "resumed"}
 
 
 def saved(name: str) -> WorkflowHistory:
@@ -94,3 +97,26 @@ async def test_the_code_before_the_patch_cannot_replay_a_patched_history() -> No
     assert not report.replays and not report.agrees
     assert report.error_type == "NondeterminismError", report.error
     assert report.rederived is None
+
+
+async def test_a_resumed_run_takes_over_what_the_ended_run_recorded() -> None:
+    history = saved("resumed")
+    seeded = cycle_input(history)
+    assert seeded is not None and seeded.seed is not None
+    assert {s.key: (s.state, s.rungs) for s in seeded.seed} == {
+        "plan": (ItemState.OVERDUE, [Rung.REMINDER, Rung.OVERDUE]),
+        "disseminate": (ItemState.OPEN, []), "review": (ItemState.WAIVED, []),
+    }
+    entries = timeline(history).entries
+    opened = {e.key for e in entries if e.kind is EntryKind.TASK_OPENED}
+    assert opened.isdisjoint({"plan", "disseminate", "review"})
+    assert [e.rung for e in entries if e.key == "plan" and e.kind is EntryKind.RUNG_REACHED] == [
+        Rung.PARENT
+    ]
+    state = {i.key: i for i in fold(timeline(history), seeded).items}
+    assert (state["plan"].state, state["plan"].rung, state["plan"].extensions) == (
+        ItemState.COMPLETED, Rung.PARENT, 1)
+    assert (state["review"].state, state["review"].closed_by) == (
+        ItemState.WAIVED, "supervisor-demo")
+    report = await replay(history)
+    assert report.agrees and report.recorded_from == "result", report
