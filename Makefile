@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test lint reliability bench clean
+.PHONY: setup browser run test lint reliability bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,20 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+## Debian's Chromium for the browser tests (tests/web drive it through Playwright's
+## executable_path; never `playwright install`). Without it they skip, saying why.
+CHROMIUM := /usr/lib/chromium/chromium
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && \
+		apt-get install -y -qq -o DPkg::Lock::Timeout=600 chromium >/dev/null) || \
+		echo "Chromium could not be installed; the browser tests (tests/web) will skip"
+
 ## Start the whole system on the embedded default with the demo year.
 run: setup
 	$(BIN)/yearwheel dev --demo
 
 ## Lint, type-check and run every test suite.
-test: setup lint
+test: setup browser lint
 	$(BIN)/pytest
 
 lint: setup

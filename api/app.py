@@ -36,6 +36,7 @@ from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from api.stuck_watch import StuckWatch
 from api.temporal import connect_temporal
+from api.web import install as install_web
 
 
 class BodyLimit:
@@ -117,6 +118,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     app.include_router(registers.router)
     app.include_router(notifications.router)
     app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
+    install_web(app)  # the web workspace's pages under /web, outside the OpenAPI schema
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(StuckWatch)  # a refused /internal call marks its cycle stuck
     install_metrics(app)  # outermost: every answer is counted, refusals and 413s too

@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.db import Sessions, run_unit_of_work
-from api.models import IdempotencyKey, Role
+from api.db import Sessions
+from api.models import Role
 from api.problems import Forbidden, Unauthorized, Unavailable, Unprocessable
 from api.services import idempotency
 from api.services.access import Principal
@@ -133,24 +133,16 @@ async def get_idempotency(
         yield Idempotency(sessions=sessions, ttl=ttl)
         return
     shown = idempotency.check_key(key)
-    idem = Idempotency(
-        sessions=sessions, ttl=ttl, key=idempotency.stored_key(principal=principal, key=shown),
+    idem = await idempotency.claim_for(
+        sessions=sessions, ttl=ttl,
+        lease=timedelta(seconds=settings.update_timeout_seconds) + idempotency.LEASE_MARGIN,
+        key=idempotency.stored_key(principal=principal, key=shown),
         fingerprint=idempotency.fingerprint(
             method=request.method, path=request.url.path, query=request.url.query,
             raw_body=await request.body(),
         ),
+        shown=shown,
     )
-    lease = timedelta(seconds=settings.update_timeout_seconds) + idempotency.LEASE_MARGIN
-
-    async def work(session: AsyncSession) -> IdempotencyKey | None:
-        assert idem.key is not None
-        return await idempotency.claim(
-            session=session, key=idem.key, fingerprint=idem.fingerprint, lease=lease, shown=shown
-        )
-
-    remembered = await run_unit_of_work(sessions, work)
-    if remembered is not None:
-        raise idempotency.replay_of(remembered)
     try:
         yield idem
     except BaseException:

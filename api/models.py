@@ -394,6 +394,36 @@ class User(Base):
     email_mode: Mapped[str] = mapped_column(  # EmailMode: each message, or one a day
         String(10), default="immediate", server_default="immediate"
     )
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; web sign-in
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    signin_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordLink(Base):
+    """A one-time link that sets a user's password; stored as the hash of its token."""
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie's token (hashed) and the CSRF token its forms carry."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReporterStatus(StrEnum):

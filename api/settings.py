@@ -63,6 +63,11 @@ class Settings(TemporalConnection, BaseSettings):
         description="Hour (Asia/Ho_Chi_Minh) the daily digest goes to users who chose it.",
     )
 
+    web_idle_minutes: int = Field(
+        default=30, ge=1, le=24 * 60,
+        description="A web session ends after this many minutes without a request.",
+    )
+
     @field_validator("service_token")
     @classmethod
     def _not_placeholder(cls, value: str) -> str:

@@ -123,13 +123,21 @@ def user_create(
     ] = None,
     expires_days: Annotated[int | None, typer.Option(help="Token lifetime in days.")] = None,
 ) -> None:
-    """Create a user and print its token (shown once). Needs only YEARWHEEL_DATABASE_URL."""
-    from yearwheel.users import DatabaseSettings, UserCommandError, create_user_with_token
+    """Create a user: its API token on stdout, and on stderr a one-time link that sets its
+    web password (both shown once). Needs only YEARWHEEL_DATABASE_URL (and
+    YEARWHEEL_PUBLIC_URL for the link's address)."""
+    from yearwheel.users import (
+        DatabaseSettings,
+        UserCommandError,
+        create_user_with_link,
+        password_url,
+    )
 
+    settings = DatabaseSettings()
     try:
-        token = asyncio.run(
-            create_user_with_token(
-                DatabaseSettings().database_url,
+        token, link = asyncio.run(
+            create_user_with_link(
+                settings.database_url,
                 name=name,
                 role=role,
                 committee=committee,
@@ -140,6 +148,26 @@ def user_create(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.code) from None
     typer.echo(token)
+    typer.echo(
+        f"web password, set once within 72 h: {password_url(settings.public_url, link)}",
+        err=True,
+    )
+
+
+@user_app.command("password-link")
+def user_password_link(
+    name: Annotated[str, typer.Option(help="The user whose web password is to be (re)set.")],
+) -> None:
+    """Print a new one-time link that sets a user's web password (valid 72 h)."""
+    from yearwheel.users import DatabaseSettings, UserCommandError, password_link, password_url
+
+    settings = DatabaseSettings()
+    try:
+        link = asyncio.run(password_link(settings.database_url, name=name))
+    except UserCommandError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.code) from None
+    typer.echo(password_url(settings.public_url, link))
 
 
 @user_app.command("revoke")

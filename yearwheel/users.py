@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import make_engine, make_sessions
 from api.models import Role, User, utcnow
 from api.problems import ProblemError
+from api.services.signin import issue_link
 from api.services.users import create_user, revoke_user
 
 T = TypeVar("T")
@@ -36,6 +37,7 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YEARWHEEL_", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///.yearwheel/yearwheel.db"
+    public_url: str = "http://127.0.0.1:8000"  # where the web workspace's links point
 
     @field_validator("database_url")
     @classmethod
@@ -90,6 +92,48 @@ async def create_user_with_token(
             actor="cli",
         )
         return token
+
+    return await _in_transaction(database_url, work)
+
+
+def password_url(public_url: str, token: str) -> str:
+    """The one-time web page that sets a password."""
+    return f"{public_url.rstrip('/')}/web/password/{token}"
+
+
+async def create_user_with_link(
+    database_url: str, *, name: str, role: str, committee: str | None = None,
+    expires_days: int | None = None,
+) -> tuple[str, str]:
+    """Create a user; return its API token and a one-time password link token, both shown once
+    and stored only hashed."""
+    checked = parse_role(role)
+    if expires_days is not None and expires_days < 1:
+        raise UserCommandError("--expires-days must be at least 1")
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        user, token = await create_user(
+            session=session, name=name, role=checked, committee_code=committee,
+            expires_at=utcnow() + timedelta(days=expires_days) if expires_days else None,
+            actor="cli",
+        )
+        return token, await issue_link(session=session, user_id=user.id, actor="cli")
+
+    return await _in_transaction(database_url, work)
+
+
+async def password_link(database_url: str, *, name: str) -> str:
+    """A new one-time link token that sets (or resets) the password of the user `name`."""
+
+    async def work(session: AsyncSession) -> str:
+        user = await session.scalar(
+            select(User).where(User.name == name, User.role != Role.SERVICE.value)
+        )
+        if user is None:
+            raise UserCommandError(f"no user is called {name!r}")
+        if user.revoked_at is not None:
+            raise UserCommandError(f"user {name!r} is revoked")
+        return await issue_link(session=session, user_id=user.id, actor="cli")
 
     return await _in_transaction(database_url, work)
 

@@ -15,14 +15,11 @@ from pydantic import BaseModel
 from api.deps import CurrentUser, IdempotencyDep, SessionDep, SettingsDep, TemporalDep
 from api.problems import problem_responses
 from api.schemas import Code, CompleteRequest, ExtendRequest, TaskPage, TaskPublic, WaiveRequest
-from api.services import reports, tasks
+from api.services import actions, tasks
 from api.services.access import Action, read_scope
-from api.services.updates import send_update
 from domain.contracts import (
-    UPDATE_COMPLETE,
     UPDATE_EXTEND,
     UPDATE_WAIVE,
-    CompleteTask,
     ExtendDeadline,
     ItemState,
     ItemStatus,
@@ -83,29 +80,10 @@ async def complete_task(
     if_match: IfMatch = None,
 ) -> ItemStatus:
     """Complete an open task with its evidence (the committee's staff)."""
-    task = await tasks.get_public(
-        session=session, principal=user, task_id=task_id, action=Action.COMPLETE
+    return await actions.complete(
+        session=session, settings=settings, client=client, user=user, idem=idem,
+        task_id=task_id, evidence=data.evidence, if_match=if_match,
     )
-    await session.commit()  # nothing is written here; hold no transaction while Temporal works
-    checked = tasks.require_if_match(task=task, if_match=if_match)
-    tasks.check_evidence(task=task, evidence=data.evidence)
-    tasks.check_open(task=task, if_match=checked)
-    # A roster is held to the roster rules here (422 naming the rule); a report gets its draft.
-    evidence, team = await reports.prepare_completion(
-        session=session, task=task, evidence=data.evidence
-    )
-    await session.commit()
-    submission_ref = idem.reference()
-    command = CompleteTask(
-        key=task.key, actor=user.name, evidence=evidence, submission_ref=submission_ref,
-        team=team,
-    )
-    result = await send_update(
-        client=client, workflow_id=task.workflow_id, update=UPDATE_COMPLETE, command=command,
-        update_id=f"complete/{submission_ref}", wait_seconds=settings.update_timeout_seconds,
-    )
-    await idem.remember(status=200, body=result)
-    return result
 
 
 @router.post("/tasks/{task_id}/extend", response_model=ItemStatus, responses=ACTION_ERRORS)
@@ -153,15 +131,7 @@ async def _supervise(
     user: CurrentUser, idem: IdempotencyDep, if_match: str | None, action: Action,
     update: str, command: Callable[[str], BaseModel],
 ) -> ItemStatus:
-    """A supervisor's change to an open task: reach, If-Match, then the workflow update."""
-    task = await tasks.get_public(session=session, principal=user, task_id=task_id, action=action)
-    await session.commit()
-    checked = tasks.require_if_match(task=task, if_match=if_match)
-    tasks.check_open(task=task, if_match=checked)
-    result = await send_update(
-        client=client, workflow_id=task.workflow_id, update=update, command=command(task.key),
-        update_id=f"{action.value}/{idem.reference()}",
-        wait_seconds=settings.update_timeout_seconds,
+    return await actions.supervise(
+        session=session, settings=settings, client=client, user=user, idem=idem,
+        task_id=task_id, if_match=if_match, action=action, update=update, command=command,
     )
-    await idem.remember(status=200, body=result)
-    return result

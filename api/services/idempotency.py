@@ -324,3 +324,22 @@ class Idempotency:
             await run_unit_of_work(self.sessions, work)
         except Exception:
             log.warning("could not release Idempotency-Key claim %s", key, exc_info=True)
+
+
+async def claim_for(
+    *, sessions: Sessions, ttl: timedelta, lease: timedelta, key: str, fingerprint: str,
+    shown: str,
+) -> Idempotency:
+    """Claim a request's key (its stored form) in a transaction of its own; raises Replay with
+    the remembered answer instead when the request was answered before."""
+    idem = Idempotency(sessions=sessions, ttl=ttl, key=key, fingerprint=fingerprint)
+
+    async def work(session: AsyncSession) -> IdempotencyKey | None:
+        return await claim(
+            session=session, key=key, fingerprint=fingerprint, lease=lease, shown=shown
+        )
+
+    remembered = await run_unit_of_work(sessions, work)
+    if remembered is not None:
+        raise replay_of(remembered)
+    return idem

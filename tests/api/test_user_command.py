@@ -1,6 +1,7 @@
 """`yearwheel user create | revoke` against the test database.
 
-A token on stdout and nothing else; every refusal one line on stderr and exit code 2. The
+A token on stdout and nothing else (create's one-time web password link goes to stderr); every
+refusal one line on stderr and exit code 2. The
 happy path runs the real process; the refusals run the same Typer app in a thread (0.5 s less
 each).
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 
 import httpx
 from typer.testing import CliRunner
 
+from api.services.signin import link_user
 from api.services.users import PRINCIPAL_CACHE_SECONDS
 from tests.api.factories import Factory, bearer
 from yearwheel.cli import app
@@ -47,7 +50,14 @@ async def test_create_prints_a_working_token_and_revoke_stops_it(
         database_url, "create", "--name", "Nguyễn Văn A", "--role", "staff", "--committee", "GR",
         "--expires-days", "30",
     )
-    assert (code, err) == (0, "")
+    assert code == 0
+    link = re.fullmatch(
+        r"web password, set once within 72 h: \S+/web/password/(\S+)\n", err
+    )
+    assert link is not None, err
+    async with factory.sessions() as session:
+        user = await link_user(session=session, token=link.group(1))
+    assert user is not None and user.name == "Nguyễn Văn A"
     token = out.strip()
     assert out == token + "\n" and len(token) >= 40
     mine = await api.get("/committees", headers=bearer(token))

@@ -1,0 +1,246 @@
+"""The pages: sign-in and sign-out, setting a password from a one-time link, the committee's
+inbox, and a task with its evidence form. Each is a client of the services the API uses."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import RedirectResponse, Response
+from temporalio.client import Client
+
+from api.db import Sessions, run_unit_of_work
+from api.deps import SessionDep, SessionsDep, SettingsDep, get_temporal
+from api.models import Committee
+from api.problems import Forbidden, ProblemError, Unprocessable
+from api.refusals import record_refusal
+from api.schemas import TaskPublic
+from api.services import actions, idempotency, signin, tasks
+from api.services.access import Action, Scope
+from api.services.idempotency import Replay
+from api.web.evidence_forms import FORMS, field_messages, parse_form
+from api.web.pages import render, today
+from api.web.session import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    SIGNIN_CSRF_COOKIE,
+    CheckedForm,
+    PageRoute,
+    SignedDep,
+    safe_next,
+    set_cookie,
+)
+from domain.contracts import ItemState
+from domain.task_states import OPEN_STATES
+
+router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
+TemporalClient = Annotated[Client, Depends(get_temporal)]
+COMING_DAYS = 30
+
+
+@router.get("")
+async def home() -> Response:
+    return RedirectResponse("/web/inbox", status_code=303)
+
+
+@router.get("/sign-in")
+async def sign_in_page(request: Request, next: str | None = Query(default=None)) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "sign_in.html", csrf=token, next=safe_next(next), name="",
+                      error=None)
+    set_cookie(request, response, SIGNIN_CSRF_COOKIE, token)
+    return response
+
+
+@router.post("/sign-in")
+async def sign_in(request: Request, sessions: SessionsDep) -> Response:
+    form = await request.form()
+    sent, expected = form.get(CSRF_FIELD), request.cookies.get(SIGNIN_CSRF_COOKIE)
+    if not (isinstance(sent, str) and expected and secrets.compare_digest(sent, expected)):
+        raise Forbidden("the sign-in form's CSRF token is missing or wrong; reload the page")
+    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+    wanted = safe_next(str(form.get("next", "")))
+    client = request.client.host if request.client else None
+    outcome = await signin.sign_in(sessions=sessions, name=name, password=password,
+                                   client=client)
+    if outcome.token is None:
+        seconds = max(1, int(outcome.wait.total_seconds() + 0.999)) if outcome.wait else 0
+        error = "Tên đăng nhập hoặc mật khẩu không đúng."
+        if seconds:
+            error += f" Vui lòng chờ {seconds} giây rồi thử lại."
+        response = render(request, "sign_in.html", status=429 if outcome.refused == "blocked"
+                          else 401, csrf=expected, next=wanted, name=name, error=error)
+        if seconds:
+            response.headers["Retry-After"] = str(seconds)
+        return response
+    signed_in = RedirectResponse(wanted, status_code=303)
+    set_cookie(request, signed_in, SESSION_COOKIE, outcome.token)
+    signed_in.delete_cookie(SIGNIN_CSRF_COOKIE, path="/web")
+    return signed_in
+
+
+@router.post("/sign-out")
+async def sign_out(signed: SignedDep, form: CheckedForm, sessions: SessionsDep) -> Response:
+    async def work(session: AsyncSession) -> None:
+        await signin.sign_out(session=session, session_id=signed.session_id,
+                              actor=signed.principal.name)
+
+    await run_unit_of_work(sessions, work)
+    response = RedirectResponse("/web/sign-in", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/web")
+    return response
+
+
+@router.get("/password/{token}")
+async def password_page(request: Request, token: str, session: SessionDep) -> Response:
+    user = await signin.link_user(session=session, token=token)
+    csrf = secrets.token_urlsafe(32)
+    response = render(request, "password.html", status=200 if user else 404,
+                      user_name=user.name if user else None, csrf=csrf, error=None)
+    set_cookie(request, response, SIGNIN_CSRF_COOKIE, csrf)
+    return response
+
+
+@router.post("/password/{token}")
+async def set_password(request: Request, token: str, sessions: SessionsDep) -> Response:
+    form = await request.form()
+    sent, expected = form.get(CSRF_FIELD), request.cookies.get(SIGNIN_CSRF_COOKIE)
+    if not (isinstance(sent, str) and expected and secrets.compare_digest(sent, expected)):
+        raise Forbidden("the form's CSRF token is missing or wrong; reload the page")
+    password, repeat = str(form.get("password", "")), str(form.get("repeat", ""))
+    error = None
+    if len(password) < signin.MIN_PASSWORD:
+        error = f"Mật khẩu cần ít nhất {signin.MIN_PASSWORD} ký tự."
+    elif password != repeat:
+        error = "Hai lần nhập mật khẩu không khớp."
+    if error is None:
+        async def work(session: AsyncSession) -> None:
+            await signin.set_password(session=session, token=token, password=password)
+
+        await run_unit_of_work(sessions, work)
+        return RedirectResponse("/web/sign-in?password=set", status_code=303)
+    async with sessions() as session:
+        user = await signin.link_user(session=session, token=token)
+    return render(request, "password.html", status=422, user_name=user.name if user else None,
+                  csrf=expected, error=error)
+
+
+@router.get("/inbox")
+async def inbox(request: Request, signed: SignedDep, session: SessionDep) -> Response:
+    principal = signed.principal
+    committee = (
+        await session.get(Committee, principal.committee_id) if principal.committee_id else None
+    )
+    rows: list[TaskPublic] = []
+    if committee is not None:
+        rows, _ = await tasks.list_public(
+            session=session, scope=Scope(frozenset({committee.id})), limit=500
+        )
+    day = today()
+    overdue = [t for t in rows if t.state in OPEN_STATES
+               and (t.state is not ItemState.OPEN or t.due_on < day)]
+    open_ = [t for t in rows if t.state is ItemState.OPEN and t.due_on >= day]
+    coming = [t for t in rows if t.state is ItemState.PENDING
+              and day <= t.due_on <= day + timedelta(days=COMING_DAYS)]
+    return render(request, "inbox.html", signed=signed, committee=committee, overdue=overdue,
+                  open_tasks=open_, coming=coming, today=day, coming_days=COMING_DAYS)
+
+
+async def _task_page(
+    request: Request, *, signed: signin.Signed, session: AsyncSession, task_id: int,
+    status: int = 200, values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None, other_errors: list[str] | None = None,
+) -> Response:
+    task = await tasks.get_public(session=session, principal=signed.principal, task_id=task_id)
+    may_complete = task.state in OPEN_STATES
+    if may_complete:
+        try:  # the service's own rule decides whether the form is offered
+            await tasks.get_public(session=session, principal=signed.principal,
+                                   task_id=task_id, action=Action.COMPLETE)
+        except Forbidden:
+            may_complete = False
+    fields = FORMS.get(task.evidence_kind) if may_complete else None
+    return render(
+        request, "task.html", status=status, signed=signed, task=task, fields=fields,
+        may_complete=may_complete, values=values or {}, errors=errors or {},
+        other_errors=other_errors or [], submission=secrets.token_urlsafe(16),
+        done=request.query_params.get("done") == "1",
+    )
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(
+    request: Request, task_id: int, signed: SignedDep, session: SessionDep
+) -> Response:
+    return await _task_page(request, signed=signed, session=session, task_id=task_id)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete_task(
+    request: Request, task_id: int, signed: SignedDep, form: CheckedForm, session: SessionDep,
+    sessions: SessionsDep, settings: SettingsDep, client: TemporalClient,
+) -> Response:
+    """The evidence form, completed through the same service as POST /tasks/{id}/complete."""
+    task = await tasks.get_public(
+        session=session, principal=signed.principal, task_id=task_id, action=Action.COMPLETE
+    )
+    values = {key: str(value) for key, value in form.items() if key != CSRF_FIELD}
+    if task.evidence_kind not in FORMS:
+        raise Unprocessable(f"{task.evidence_kind.value} evidence has no web form yet")
+    evidence, errors = parse_form(task.evidence_kind, form)
+    if errors:
+        return await _task_page(request, signed=signed, session=session, task_id=task_id,
+                                status=422, values=values, errors=errors)
+    idem = await _claim(sessions=sessions, settings=settings, signed=signed, task_id=task_id,
+                        submission=str(form.get("submission", "")), evidence=evidence,
+                        version=str(form.get("version", "")))
+    if idem is None:  # this very form was sent before and succeeded: show where it led
+        return RedirectResponse(f"/web/tasks/{task_id}?done=1", status_code=303)
+    try:
+        await actions.complete(
+            session=session, settings=settings, client=client, user=signed.principal,
+            idem=idem, task_id=task_id, evidence=evidence,
+            if_match=f'"{form.get("version", "")}"',
+        )
+    except Unprocessable as exc:
+        await idem.release()
+        if "rejection" in exc.extra:  # the workflow refused it: audited as the API audits it
+            await record_refusal(
+                sessions=sessions, principal=signed.principal, method="POST",
+                path=request.url.path, route="/web/tasks/{task_id}/complete", exc=exc,
+            )
+        by_field, other = field_messages(exc.extra.get("errors", []), year=task.year)
+        return await _task_page(request, signed=signed, session=session, task_id=task_id,
+                                status=422, values=values, errors=by_field,
+                                other_errors=other or ([] if by_field else [exc.detail]))
+    except BaseException:
+        await idem.release()
+        raise
+    return RedirectResponse(f"/web/tasks/{task_id}?done=1", status_code=303)
+
+
+async def _claim(
+    *, sessions: Sessions, settings: SettingsDep, signed: signin.Signed, task_id: int,
+    submission: str, evidence: dict[str, object], version: str,
+) -> idempotency.Idempotency | None:
+    """The form's submission id claimed as an Idempotency-Key (the page issues a fresh one
+    each time it renders the form); None when this submission already succeeded."""
+    shown = idempotency.check_key(f"web/{submission or secrets.token_hex(16)}")
+    try:
+        return await idempotency.claim_for(
+            sessions=sessions, ttl=timedelta(hours=settings.idempotency_ttl_hours),
+            lease=timedelta(seconds=settings.update_timeout_seconds) + idempotency.LEASE_MARGIN,
+            key=idempotency.stored_key(principal=signed.principal, key=shown),
+            fingerprint=idempotency.request_hash(
+                path=f"POST /web/tasks/{task_id}/complete",
+                body={"evidence": evidence, "version": version},
+            ),
+            shown=shown,
+        )
+    except Replay as replay:
+        if 200 <= replay.status < 300:
+            return None
+        raise ProblemError("this form was already sent") from None
