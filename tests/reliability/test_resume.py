@@ -8,6 +8,7 @@ the history of both runs, and agrees with the audit chain and the task rows.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from api.db import make_engine, make_sessions
 from api.models import Escalation, Task
 from api.services.history import cycle_input
 from domain.contracts import ItemState
+from tests.api.conftest import fresh_database
 from tests.api.support import eventually
+from tests.conftest import POSTGRES_URL
 from tests.reliability.conftest import Figure
 from tests.reliability.rehearsal import (
     COMMITTEE,
@@ -51,10 +54,21 @@ async def task_rows(database_url: str) -> dict[str, tuple[str, int]]:
         await engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
+    not POSTGRES_URL, reason="YEARWHEEL_TEST_POSTGRES_URL is not set"))])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str | None]:
+    """None: the rig's own SQLite file; else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    async with fresh_database("postgres", tmp_path) as url:
+        yield url
+
+
 async def test_a_cycle_terminated_by_hand_resumes_from_what_it_recorded(
-    tmp_path: Path, undisturbed: Recorded, figure: Figure
+    tmp_path: Path, database_url: str | None, undisturbed: Recorded, figure: Figure
 ) -> None:
-    async with running_stack(tmp_path) as rig:
+    async with running_stack(tmp_path, database_url=database_url) as rig:
         db, api = rig.stack.database_url, rig.stack.api_url
         async with rehearsal(api, db) as run:
             people = run.staff.people
