@@ -73,6 +73,17 @@ class ConferenceEvidence(_Evidence):
     topics: list[ShortText] = Field(min_length=1, max_length=100)
     listeners: Count
     online: bool = False
+    activities: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list, max_length=200,
+        description="The reporter activities held at the conference: ids of entries in the "
+        "committee's register of reporter activities, held on the conference's day.",
+    )
+
+    @model_validator(mode="after")
+    def _each_activity_once(self) -> ConferenceEvidence:
+        if len(set(self.activities)) != len(self.activities):
+            raise ValueError("an activity is named more than once")
+        return self
 
 
 class ReviewEvidence(_Evidence):

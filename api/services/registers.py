@@ -293,3 +293,28 @@ async def counted_bodies(
     )).all()
     model = REGISTER_MODELS[kind]
     return [model.model_validate(body, strict=False) for body in rows]
+
+
+async def check_activities_held(
+    *, session: AsyncSession, committee_code: str, entry_ids: list[int], day: date, field: str
+) -> None:
+    """422 naming the first of `entry_ids` that is not a current reporter activity of the
+    committee held on `day`: what a conference's evidence may name."""
+    committee = await committees.get_by_code(session=session, code=committee_code)
+    assert committee is not None
+    found = {
+        e.id: e for e in (await session.scalars(
+            select(RegisterEntry).where(RegisterEntry.id.in_(entry_ids))
+        )).all()
+    }
+    for i, entry_id in enumerate(entry_ids):
+        entry = found.get(entry_id)
+        where = f"{field}.{i}"
+        if (entry is None or entry.committee_id != committee.id
+                or entry.kind != RegisterKind.ACTIVITY.value):
+            raise _problem(f"{committee_code} has no reporter activity {entry_id}", where)
+        if entry.status == EntryStatus.WITHDRAWN.value:
+            raise _problem(f"reporter activity {entry_id} was withdrawn", where)
+        if entry.day != day:
+            raise _problem(f"reporter activity {entry_id} was held on {entry.day.isoformat()}, "
+                           f"not on the conference's day ({day.isoformat()})", where)

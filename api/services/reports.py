@@ -204,13 +204,20 @@ async def prepare_completion(
     *, session: AsyncSession, task: TaskPublic, evidence: dict[str, Any]
 ) -> tuple[dict[str, Any], RosterTally | None]:
     """What a completion sends the workflow: a roster held to the rules (422 naming the rule,
-    and the team it leaves), a report with its draft and corrections, else the evidence as is."""
+    and the team it leaves), a report with its draft and corrections, a conference whose named
+    activities are the committee's, held that day (else 422), else the evidence as is."""
     if task.evidence_kind is EvidenceKind.ROSTER:
         return evidence, await rosters.check_submission(
             session=session, task=task, evidence=evidence
         )
     if task.evidence_kind is EvidenceKind.REPORT:
         return await with_draft(session=session, task=task, evidence=evidence), None
+    if task.evidence_kind is EvidenceKind.CONFERENCE:
+        conference = ConferenceEvidence.model_validate({"kind": "conference", **evidence})
+        await registers.check_activities_held(
+            session=session, committee_code=task.committee, entry_ids=conference.activities,
+            day=conference.held_on, field="evidence.activities",
+        )
     return evidence, None
 
 
