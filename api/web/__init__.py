@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.web import routes
+from api.web import routes, task_routes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -17,4 +17,5 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Serve the pages and their static assets under /web (left out of the OpenAPI schema)."""
     app.include_router(routes.router)
+    app.include_router(task_routes.router)
     app.mount("/web/static", StaticFiles(directory=STATIC), name="web-static")

@@ -12,16 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 from temporalio.client import Client
 
-from api.db import Sessions, run_unit_of_work
-from api.deps import SessionDep, SessionsDep, SettingsDep, get_temporal
+from api.db import run_unit_of_work
+from api.deps import SessionDep, SessionsDep, get_temporal
 from api.models import Committee
-from api.problems import Forbidden, ProblemError, Unprocessable
-from api.refusals import record_refusal
+from api.problems import Forbidden
 from api.schemas import TaskPublic
-from api.services import actions, idempotency, signin, tasks
-from api.services.access import Action, Scope
-from api.services.idempotency import Replay
-from api.web.evidence_forms import FORMS, field_messages, parse_form
+from api.services import signin, tasks
+from api.services.access import Action, Scope, scope_for
 from api.web.pages import render, today
 from api.web.session import (
     CSRF_FIELD,
@@ -145,102 +142,14 @@ async def inbox(request: Request, signed: SignedDep, session: SessionDep) -> Res
     open_ = [t for t in rows if t.state is ItemState.OPEN and t.due_on >= day]
     coming = [t for t in rows if t.state is ItemState.PENDING
               and day <= t.due_on <= day + timedelta(days=COMING_DAYS)]
-    return render(request, "inbox.html", signed=signed, committee=committee, overdue=overdue,
-                  open_tasks=open_, coming=coming, today=day, coming_days=COMING_DAYS)
-
-
-async def _task_page(
-    request: Request, *, signed: signin.Signed, session: AsyncSession, task_id: int,
-    status: int = 200, values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None, other_errors: list[str] | None = None,
-) -> Response:
-    task = await tasks.get_public(session=session, principal=signed.principal, task_id=task_id)
-    may_complete = task.state in OPEN_STATES
-    if may_complete:
-        try:  # the service's own rule decides whether the form is offered
-            await tasks.get_public(session=session, principal=signed.principal,
-                                   task_id=task_id, action=Action.COMPLETE)
-        except Forbidden:
-            may_complete = False
-    fields = FORMS.get(task.evidence_kind) if may_complete else None
-    return render(
-        request, "task.html", status=status, signed=signed, task=task, fields=fields,
-        may_complete=may_complete, values=values or {}, errors=errors or {},
-        other_errors=other_errors or [], submission=secrets.token_urlsafe(16),
-        done=request.query_params.get("done") == "1",
-    )
-
-
-@router.get("/tasks/{task_id}")
-async def task_page(
-    request: Request, task_id: int, signed: SignedDep, session: SessionDep
-) -> Response:
-    return await _task_page(request, signed=signed, session=session, task_id=task_id)
-
-
-@router.post("/tasks/{task_id}/complete")
-async def complete_task(
-    request: Request, task_id: int, signed: SignedDep, form: CheckedForm, session: SessionDep,
-    sessions: SessionsDep, settings: SettingsDep, client: TemporalClient,
-) -> Response:
-    """The evidence form, completed through the same service as POST /tasks/{id}/complete."""
-    task = await tasks.get_public(
-        session=session, principal=signed.principal, task_id=task_id, action=Action.COMPLETE
-    )
-    values = {key: str(value) for key, value in form.items() if key != CSRF_FIELD}
-    if task.evidence_kind not in FORMS:
-        raise Unprocessable(f"{task.evidence_kind.value} evidence has no web form yet")
-    evidence, errors = parse_form(task.evidence_kind, form)
-    if errors:
-        return await _task_page(request, signed=signed, session=session, task_id=task_id,
-                                status=422, values=values, errors=errors)
-    idem = await _claim(sessions=sessions, settings=settings, signed=signed, task_id=task_id,
-                        submission=str(form.get("submission", "")), evidence=evidence,
-                        version=str(form.get("version", "")))
-    if idem is None:  # this very form was sent before and succeeded: show where it led
-        return RedirectResponse(f"/web/tasks/{task_id}?done=1", status_code=303)
-    try:
-        await actions.complete(
-            session=session, settings=settings, client=client, user=signed.principal,
-            idem=idem, task_id=task_id, evidence=evidence,
-            if_match=f'"{form.get("version", "")}"',
-        )
-    except Unprocessable as exc:
-        await idem.release()
-        if "rejection" in exc.extra:  # the workflow refused it: audited as the API audits it
-            await record_refusal(
-                sessions=sessions, principal=signed.principal, method="POST",
-                path=request.url.path, route="/web/tasks/{task_id}/complete", exc=exc,
+    below: list[TaskPublic] = []
+    supervised = await scope_for(session=session, principal=principal, action=Action.EXTEND)
+    if supervised is not None:  # escalated first, then overdue, then the rest still open
+        for state in (ItemState.ESCALATED, ItemState.OVERDUE, ItemState.OPEN):
+            found, _ = await tasks.list_public(
+                session=session, scope=supervised, state=state, limit=200
             )
-        by_field, other = field_messages(exc.extra.get("errors", []), year=task.year)
-        return await _task_page(request, signed=signed, session=session, task_id=task_id,
-                                status=422, values=values, errors=by_field,
-                                other_errors=other or ([] if by_field else [exc.detail]))
-    except BaseException:
-        await idem.release()
-        raise
-    return RedirectResponse(f"/web/tasks/{task_id}?done=1", status_code=303)
-
-
-async def _claim(
-    *, sessions: Sessions, settings: SettingsDep, signed: signin.Signed, task_id: int,
-    submission: str, evidence: dict[str, object], version: str,
-) -> idempotency.Idempotency | None:
-    """The form's submission id claimed as an Idempotency-Key (the page issues a fresh one
-    each time it renders the form); None when this submission already succeeded."""
-    shown = idempotency.check_key(f"web/{submission or secrets.token_hex(16)}")
-    try:
-        return await idempotency.claim_for(
-            sessions=sessions, ttl=timedelta(hours=settings.idempotency_ttl_hours),
-            lease=timedelta(seconds=settings.update_timeout_seconds) + idempotency.LEASE_MARGIN,
-            key=idempotency.stored_key(principal=signed.principal, key=shown),
-            fingerprint=idempotency.request_hash(
-                path=f"POST /web/tasks/{task_id}/complete",
-                body={"evidence": evidence, "version": version},
-            ),
-            shown=shown,
-        )
-    except Replay as replay:
-        if 200 <= replay.status < 300:
-            return None
-        raise ProblemError("this form was already sent") from None
+            below += [t for t in found if committee is None or t.committee != committee.code]
+    return render(request, "inbox.html", signed=signed, committee=committee, overdue=overdue,
+                  open_tasks=open_, coming=coming, below=below, supervises=supervised is not None,
+                  today=day, coming_days=COMING_DAYS)
