@@ -30,6 +30,7 @@ from api.services.access import Action, Principal, authorize
 from api.services.audit import append_audit
 from domain.registers import (
     COUNTED_STATUSES,
+    DAY_FIELDS,
     REGISTER_MODELS,
     ActivityForm,
     EntryStatus,
@@ -86,7 +87,7 @@ async def _check_body(
     day = day_of_entry(kind, body)
     refused = check_day(day, today=today)
     if refused:
-        raise _problem(refused, f"{prefix}held_on")
+        raise _problem(refused, f"{prefix}{DAY_FIELDS[kind]}")
     named = reporters_named(body)
     found = {
         r.id: r for r in (await session.scalars(
