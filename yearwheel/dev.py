@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 from collections import Counter
@@ -30,7 +31,7 @@ from yearwheel.demo import (
 from yearwheel.demo_registers import RegisterKeeper
 from yearwheel.processes import ProcessGroup
 from yearwheel.stack import Stack, plan_stack, start_stack
-from yearwheel.users import create_user_with_token
+from yearwheel.users import create_user_with_token, set_passwords
 
 console = Console()
 
@@ -71,6 +72,7 @@ async def _serve(
         levels = await seed_tree(client, admin)
         people = await _demo_people(stack, admin)
         _print_tokens(people)
+        await _print_web_sign_in(stack)
         year = datetime.now(HCM).year
         seconds_per_day = year_seconds / 365
         await start_year(client, admin, year=year, seconds_per_day=seconds_per_day)
@@ -136,6 +138,7 @@ async def _closed_cycles(client: httpx.AsyncClient, token: str, year: int) -> tu
 
 
 def _print_urls(stack: Stack, admin: str) -> None:
+    console.print(f"Web          {stack.api_url}/web")
     console.print(f"API docs     {stack.api_url}/docs")
     if stack.ui_url:
         console.print(f"Temporal UI  {stack.ui_url}")
@@ -144,6 +147,23 @@ def _print_urls(stack: Stack, admin: str) -> None:
     smtp = os.environ.get("YEARWHEEL_SMTP_HOST")
     console.print(f"Email        {'SMTP ' + smtp if smtp else f'.eml files in {stack.mail_dir}'}")
     console.print(f"admin token  {admin}")
+
+
+async def _print_web_sign_in(stack: Stack) -> None:
+    """Give the demo's people one fresh password for this run, and say how they sign in."""
+    names = ["demo-board"]
+    for code, _, level, _ in DEMO_TREE:
+        if level != "root":
+            names.append(f"staff-{code}")
+        if level == "upper":
+            names.append(f"supervisor-{code}")
+    password = secrets.token_urlsafe(12)
+    await set_passwords(stack.database_url, names=names, password=password)
+    console.print(
+        f"Web sign-in  {stack.api_url}/web/sign-in as staff-<CODE>, supervisor-<CODE> or "
+        f"demo-board, password {password} (this run's; each user's own: "
+        "yearwheel user password-link --name NAME)"
+    )
 
 
 def _print_tokens(people: DemoPeople) -> None:

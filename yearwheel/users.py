@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import make_engine, make_sessions
 from api.models import Role, User, utcnow
 from api.problems import ProblemError
-from api.services.signin import issue_link
+from api.services.signin import issue_link, set_password
 from api.services.users import create_user, revoke_user
 
 T = TypeVar("T")
@@ -136,6 +136,20 @@ async def password_link(database_url: str, *, name: str) -> str:
         return await issue_link(session=session, user_id=user.id, actor="cli")
 
     return await _in_transaction(database_url, work)
+
+
+async def set_passwords(database_url: str, *, names: list[str], password: str) -> None:
+    """Give each named user `password`, through a one-time link spent at once (the demo)."""
+
+    async def work(session: AsyncSession) -> None:
+        for name in names:
+            user_id = await session.scalar(select(User.id).where(User.name == name))
+            if user_id is None:
+                raise UserCommandError(f"no user is called {name!r}")
+            link = await issue_link(session=session, user_id=user_id, actor="cli")
+            await set_password(session=session, token=link, password=password)
+
+    await _in_transaction(database_url, work)
 
 
 async def revoke_user_token(database_url: str, *, name: str, reason: str | None = None) -> None:

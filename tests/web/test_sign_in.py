@@ -16,7 +16,7 @@ from api.settings import Settings
 from tests.api.conftest import asgi_client
 from tests.api.factories import Factory
 from tests.web.conftest import PASSWORD, person
-from yearwheel.users import create_user_with_link, password_url
+from yearwheel.users import create_user_with_link, password_url, set_passwords
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -160,3 +160,18 @@ async def test_a_revoked_user_can_neither_use_a_link_nor_stay_signed_in(
         assert (await client.get("/web/inbox")).status_code == 303
         assert (await client.get(f"/web/password/{link}")).status_code == 404
         assert (await try_sign_in(client, "clerk", PASSWORD)).status_code == 401
+
+
+async def test_the_demo_gives_its_people_one_password_through_their_links(
+    settings: Settings, factory: Factory, database_url: str
+) -> None:
+    await factory.tree()
+    for name, committee in (("staff-GR", "GR"), ("supervisor-UP", "UP")):
+        await create_user_with_link(database_url, name=name, role="staff" if committee == "GR"
+                                    else "supervisor", committee=committee)
+    await set_passwords(database_url, names=["staff-GR", "supervisor-UP"], password=PASSWORD)
+    async with asgi_client(settings) as client:
+        for name in ("staff-GR", "supervisor-UP"):
+            client.cookies.clear()
+            assert (await try_sign_in(client, name, PASSWORD)).status_code == 303
+    assert len(await audit(factory.sessions, "user.password_set")) == 2
