@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.temporal import TemporalConnection
+from domain.default_templates import CODE as DEFAULT_CODE
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "token"})
 
@@ -22,6 +23,10 @@ class Settings(TemporalConnection, BaseSettings):
         description="Start cycles with the search attributes CommitteeId, CommitteeLevel and "
         "CycleYear; the namespace must have them (yearwheel dev and the compose file "
         "register them).",
+    )
+    cycle_template: str = Field(
+        default=DEFAULT_CODE, pattern=r"^[a-z0-9][a-z0-9-]{0,39}$",
+        description="The template code cycles take: the version in force for their year.",
     )
     service_token: str = Field(min_length=16, description="The worker's bearer token.")
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30)

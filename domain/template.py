@@ -215,9 +215,9 @@ class Template(DatedRule):
 
 
 def in_force(versions: Iterable[Template], day: date) -> Template | None:
-    """The version in force on `day`: of several, the latest in force from; None if none."""
+    """The version in force on `day`: of several, the latest version; None if none."""
     found = [t for t in versions if t.in_force_on(day)]
-    return max(found, key=lambda t: (t.in_force_from or date.min, t.version), default=None)
+    return max(found, key=lambda t: t.version, default=None)
 
 
 def in_force_for_year(versions: Iterable[Template], year: int) -> Template | None:

@@ -74,6 +74,8 @@ PATCH_RUNG_BEFORE_CHANGE = "rung-recorded-before-change"
 # An activity that failed for good (cancelled, or a worker that still fails a refusal for good)
 # is scheduled again after a wait: no answer from the backend fails the cycle.
 PATCH_ACTIVITY_FAILURES_WAIT = "activity-failures-wait"
+# A template that dates committee levels apart: the cycle keeps its committee's dates.
+PATCH_LEVEL_DATES = "committee-level-dates"
 FAILED_ACTIVITY_WAITS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 # Unlimited attempts: the activity retries every answer (a refusal with its own backoff).
 ACTIVITY_RETRY = RetryPolicy(
@@ -101,7 +103,7 @@ class CommitteeCycle:
         self._finished = False
         self._closing = False  # the result is decided: a roster signal can add nothing now
         self._consolidations = 0
-        for obligation in obligations(cycle.template, cycle.year):
+        for obligation in obligations(cycle.template, cycle.year, self._dates_level(cycle)):
             self._add_item(
                 CycleItem.create(
                     obligation,
@@ -125,6 +127,16 @@ class CommitteeCycle:
                 workflow.logger.warning("resumed cycle: no item %r to restore", seed.key)
                 continue
             item.restore(seed)
+
+    @staticmethod
+    def _dates_level(cycle: CycleInput) -> str | None:
+        """The committee level whose dates the cycle keeps. Only a template that dates levels
+        apart (`by_level`) asks, and only a cycle started under this patch takes them."""
+        if any(item.by_level for item in cycle.template.items) and workflow.patched(
+            PATCH_LEVEL_DATES
+        ):
+            return cycle.committee_level.value
+        return None
 
     @workflow.run
     async def run(self, cycle: CycleInput) -> CycleResult:
@@ -498,8 +510,8 @@ class CommitteeCycle:
             workflow_id=self._workflow_id, committee=self._input.committee,
             year=self._input.year, key=item.key, item_key=item.obligation.item_key,
             occurrence=item.obligation.occurrence, stage=template_item.stage,
-            evidence=template_item.evidence, title_vi=template_item.title_vi,
-            title_en=template_item.title_en, opens_on=item.obligation.opens_on,
+            evidence=template_item.evidence, title_vi=item.obligation.title_vi,
+            title_en=item.obligation.title_en, opens_on=item.obligation.opens_on,
             due_on=item.due_on, opened_at=opened_at,
             template_code=self._input.template.code,
             template_version=self._input.template.version,

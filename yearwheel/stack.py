@@ -29,6 +29,7 @@ class Stack:
     database_url: str
     task_queue: str = "yearwheel"
     service_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    cycle_template: str | None = None  # None: the API's default (the in-force 1751 calendar)
 
     @property
     def temporal_address(self) -> str:
@@ -60,7 +61,7 @@ class Stack:
             "YEARWHEEL_SEARCH_ATTRIBUTES": "1",  # the dev server registers them
             "YEARWHEEL_MAIL_DIR": str(self.mail_dir),
             "YEARWHEEL_PUBLIC_URL": self.api_url,
-        }
+        } | ({"YEARWHEEL_CYCLE_TEMPLATE": self.cycle_template} if self.cycle_template else {})
 
 
 def plan_stack(

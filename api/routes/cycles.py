@@ -59,7 +59,8 @@ async def start_cycle(
     """
     cycle, started = await starts.start_cycle(
         starter=starts.Starter(
-            sessions, client, settings.task_queue, settings.search_attributes
+            sessions, client, settings.task_queue, settings.search_attributes,
+            template_code=settings.cycle_template,
         ), session=session,
         principal=user,
         committee_code=data.committee, year=data.year, seconds_per_day=data.time_scale,
@@ -95,7 +96,8 @@ async def start_year(
     """
     outcome = await starts.start_year(
         starter=starts.Starter(
-            sessions, client, settings.task_queue, settings.search_attributes
+            sessions, client, settings.task_queue, settings.search_attributes,
+            template_code=settings.cycle_template,
         ), session=session,
         principal=user,
         year=year, seconds_per_day=data.time_scale if data else None,

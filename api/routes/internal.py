@@ -178,7 +178,8 @@ async def year_cycles(
     """Start the year's cycles for the yearly Schedule; 503 (retry) if any failed to start."""
     outcome = await starts.start_year(
         starter=starts.Starter(
-            sessions, client, settings.task_queue, settings.search_attributes
+            sessions, client, settings.task_queue, settings.search_attributes,
+            template_code=settings.cycle_template,
         ), session=session,
         principal=caller,
         year=year, seconds_per_day=None, concurrency=settings.start_concurrency,

@@ -162,7 +162,7 @@ async def _from_rows(
     *, session: AsyncSession, row: CycleRow, tasks: list[Task]
 ) -> list[ItemStatus]:
     """The projection: recorded tasks as they are, the rest pending on their template dates."""
-    cycle, _, template_row = row
+    cycle, committee, template_row = row
     template = template_of(template_row)
     by_key = {t.key: t for t in tasks}
     changes = (
@@ -180,13 +180,13 @@ async def _from_rows(
         if change.change == "extended":
             extensions[change.task_id] = extensions.get(change.task_id, 0) + 1
     items = []
-    for obligation in obligations(template, cycle.year):
+    for obligation in obligations(template, cycle.year, committee.level):
         item = template.item(obligation.item_key)
         task = by_key.get(obligation.key)
         pending = ItemStatus(
             key=obligation.key, item_key=obligation.item_key, occurrence=obligation.occurrence,
-            stage=item.stage, evidence=item.evidence, title_vi=item.title_vi,
-            title_en=item.title_en, state=ItemState.PENDING, opens_on=obligation.opens_on,
+            stage=item.stage, evidence=item.evidence, title_vi=obligation.title_vi,
+            title_en=obligation.title_en, state=ItemState.PENDING, opens_on=obligation.opens_on,
             due_on=obligation.due_on, prerequisites=list(obligation.prerequisites),
         )
         if task is None:

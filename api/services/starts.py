@@ -43,7 +43,7 @@ from api.schemas import CyclePublic, YearCyclesStarted
 from api.services import committees, cycles, resume, stuck
 from api.services.access import Action, Principal, authorize, require, scope_for
 from api.services.audit import append_audit
-from api.services.templates import current_template, template_of
+from api.services.templates import template_for_cycle, template_of
 from domain.contracts import (
     SEARCH_ATTRIBUTES,
     WORKFLOW_NAME,
@@ -51,6 +51,7 @@ from domain.contracts import (
     CycleInput,
     cycle_workflow_id,
 )
+from domain.default_templates import CODE as DEFAULT_CODE
 from domain.template import Template
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Starter:
     task_queue: str
     search_attributes: bool = False  # the namespace has SEARCH_ATTRIBUTES registered
     wait_seconds: float = 30.0
+    template_code: str = DEFAULT_CODE
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,11 @@ class RecordedCycle:
 async def record_cycles(
     *, session: AsyncSession, targets: Sequence[Committee], year: int,
     seconds_per_day: float | None, actor: str, parsed: dict[int, Template],
+    template_code: str = DEFAULT_CODE,
 ) -> list[RecordedCycle]:
     """Each committee's cycle row for the year: an existing one as it is, a missing one created
-    `starting` with the current template and audited. `parsed` caches templates by row id."""
+    `starting` with the version of `template_code` in force for the year, and audited.
+    `parsed` caches templates by row id."""
     found = await session.scalars(
         select(Cycle).where(Cycle.year == year, Cycle.committee_id.in_([c.id for c in targets]))
     )
@@ -96,7 +100,9 @@ async def record_cycles(
     for committee in targets:
         cycle = existing.get(committee.id)
         if cycle is None:
-            current = current or await current_template(session=session)
+            current = current or await template_for_cycle(
+                session=session, code=template_code, year=year
+            )
             template = current
             cycle = Cycle(
                 workflow_id=cycle_workflow_id(committee.code, year), committee_id=committee.id,
@@ -262,7 +268,7 @@ async def _start_one(
     async def work(session: AsyncSession) -> list[RecordedCycle]:
         return await record_cycles(
             session=session, targets=[committee], year=year, seconds_per_day=seconds_per_day,
-            actor=actor, parsed=parsed,
+            actor=actor, parsed=parsed, template_code=starter.template_code,
         )
 
     [recorded] = await run_unit_of_work(starter.sessions, work)
@@ -381,6 +387,7 @@ class _YearStart:
             return await record_cycles(
                 session=session, targets=batch, year=self.year,
                 seconds_per_day=self.seconds_per_day, actor=self.actor, parsed=self.parsed,
+                template_code=self.starter.template_code,
             )
 
         try:

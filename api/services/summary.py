@@ -146,7 +146,10 @@ async def summarise(
     own: dict[int, Tally] = {}
     for cycle, template_row in rows:
         mine = [t for t in tasks if t.cycle_id == cycle.id]
-        planned = [(o.key, o.due_on) for o in obligations(template_of(template_row), year)]
+        level = committees[cycle.committee_id].level
+        planned = [
+            (o.key, o.due_on) for o in obligations(template_of(template_row), year, level)
+        ]
         tally = tally_cycle(
             planned=planned, tasks=mine, changes=changes,
             escalations=[e for t in mine for e in escalations.get(t.id, [])], at=at,

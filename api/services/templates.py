@@ -1,4 +1,6 @@
-"""Cycle templates: versioned rows; the default template is seeded as version 1 on first use."""
+"""Cycle templates: versioned rows. The templates the code knows (the legacy `default` v1 and
+the dated versions of `cv-1751`) are seeded on first use; a cycle takes the version of its
+template code in force for its year."""
 
 from __future__ import annotations
 
@@ -6,10 +8,62 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import TemplateRow
-from api.problems import Conflict, NotFound
+from api.problems import Conflict, NotFound, Unprocessable
 from api.schemas_rosters import TemplatePublic, TemplateSummary
 from api.services.audit import append_audit
-from domain.template import DEFAULT_TEMPLATE, Template
+from domain.default_templates import DEFAULT_VERSIONS
+from domain.template import DEFAULT_TEMPLATE, Template, in_force_for_year
+
+KNOWN: dict[str, tuple[Template, ...]] = {
+    DEFAULT_TEMPLATE.code: (DEFAULT_TEMPLATE,),
+    DEFAULT_VERSIONS[0].code: DEFAULT_VERSIONS,
+}
+"""The versions the code ships, by template code: seeded as rows when a code has none."""
+
+
+async def seed_known(*, session: AsyncSession, code: str) -> None:
+    """Store the versions the code ships for `code`, if the code has no row yet; audited."""
+    versions = KNOWN.get(code, ())
+    if not versions or await session.scalar(
+        select(TemplateRow.id).where(TemplateRow.code == code).limit(1)
+    ) is not None:
+        return
+    for template in versions:
+        row = TemplateRow(
+            code=template.code, version=template.version, body=template.model_dump(mode="json")
+        )
+        session.add(row)
+        await session.flush()
+        await append_audit(  # the template cycles are measured against
+            session=session, actor="system", action="template.created",
+            subject=f"template/{row.code}/{row.version}", payload=row.body,
+        )
+
+
+async def template_for_cycle(*, session: AsyncSession, code: str, year: int) -> TemplateRow:
+    """The version of `code` a cycle of `year` takes (`domain.template.in_force_for_year`):
+    of the versions in force on 1 January, the latest; else the first to come into force
+    during the year. 404 if the code is unknown, 422 if no version is in force that year."""
+    await seed_known(session=session, code=code)
+    rows = (await session.scalars(
+        select(TemplateRow).where(TemplateRow.code == code).order_by(TemplateRow.version)
+    )).all()
+    if not rows:
+        raise NotFound(f"template {code!r} not found")
+    by_version = {row.version: row for row in rows}
+    chosen = in_force_for_year([template_of(row) for row in rows], year)
+    if chosen is None:
+        raise Unprocessable(
+            f"no version of template {code!r} is in force in {year}: "
+            + "; ".join(f"v{row.version} {_days_in_force(template_of(row))}" for row in rows)
+        )
+    return by_version[chosen.version]
+
+
+def _days_in_force(template: Template) -> str:
+    first = template.in_force_from.strftime("%d/%m/%Y") if template.in_force_from else "…"
+    last = template.in_force_until.strftime("%d/%m/%Y") if template.in_force_until else "…"
+    return f"{first} – {last}"
 
 
 async def current_template(
@@ -58,8 +112,7 @@ async def create_version(
 ) -> TemplatePublic:
     """Store the next version of a template; cycles started from now on use it, running ones
     keep the version they started with. A given version must be the next one (else 409)."""
-    if template.code == DEFAULT_TEMPLATE.code:
-        await current_template(session=session)  # version 1 exists before version 2
+    await seed_known(session=session, code=template.code)  # the shipped versions come first
     latest = await session.scalar(
         select(func.max(TemplateRow.version)).where(TemplateRow.code == template.code)
     )

@@ -125,3 +125,60 @@ async def test_a_cycle_pins_its_version_and_a_new_one_applies_from_the_next_cycl
             await dev_env.client.get_workflow_handle(workflow_id).terminate("done")
     assert (pinned.template.version, pinned.template.roster_minimum_upper) == (1, 3)
     assert (fresh.template.version, fresh.template.roster_minimum_upper) == (2, 5)
+
+
+async def test_a_cycle_takes_the_1751_version_in_force_for_its_year_and_its_level(
+    settings: Settings, factory: Factory, dev_env: WorkflowEnvironment
+) -> None:
+    await factory.tree()
+    admin = bearer(await factory.token("admin"))
+    unique = uuid.uuid4().hex[:8].upper()  # workflow ids on the shared dev server are unique
+    upper, grassroots = f"UP{unique}", f"GR{unique}"
+    await factory.committee(upper, level="upper", parent="BLOC")
+    await factory.committee(grassroots, level="grassroots", parent=upper)
+    calendar = settings.model_copy(update={"cycle_template": "cv-1751"})
+    started: list[str] = []
+    async with asgi_client(calendar, temporal_client=dev_env.client) as api:
+        try:
+            for committee, year, version in (
+                (upper, 2024, 1), (grassroots, 2024, 1), (upper, 2026, 2), (grassroots, 2026, 2),
+            ):
+                response = await api.post(
+                    "/cycles", json={"committee": committee, "year": year}, headers=admin
+                )
+                assert response.status_code == 201, response.text
+                body = response.json()
+                started.append(body["workflow_id"])
+                assert (body["template_code"], body["template_version"]) == ("cv-1751", version)
+            inputs = [await _started_input(dev_env, workflow_id) for workflow_id in started]
+            assert [(i.template.version, i.committee_level.value) for i in inputs] == [
+                (1, "upper"), (1, "grassroots"), (2, "upper"), (2, "grassroots")]
+            # The cycle's page, from the database (no worker runs here): its level's dates.
+            for cycle, due in ((started[2], "2026-06-25"), (started[3], "2026-06-20")):
+                cycle_id = (await api.get("/cycles?year=2026", headers=admin)).json()
+                page = await api.get(f"/cycles/{_id_of(cycle_id, cycle)}", headers=admin)
+                items = {i["key"]: i for i in page.json()["items"]}
+                assert items["report-h1"]["due_on"] == due
+                assert items["report-h1"]["title_vi"] == (
+                    "Báo cáo kết quả hoạt động của đội ngũ báo cáo viên 6 tháng đầu năm 2026")
+                assert "roster" not in items and items["conference-q1"]["prerequisites"] == []
+            listed = (await api.get("/templates", headers=admin)).json()["items"]
+            assert {(t["code"], t["version"]) for t in listed} >= {
+                ("cv-1751", 1), ("cv-1751", 2)}
+            # Before 1751-CV/ĐUK nothing is in force: refused, and nothing written.
+            cycles_before = len((await api.get("/cycles", headers=admin)).json()["items"])
+            refused = await api.post(
+                "/cycles", json={"committee": upper, "year": 2023}, headers=admin
+            )
+            assert refused.status_code == 422, refused.text
+            assert "no version of template 'cv-1751' is in force in 2023" in (
+                refused.json()["detail"])
+            assert len((await api.get("/cycles", headers=admin)).json()["items"]) == (
+                cycles_before)
+        finally:
+            for workflow_id in started:
+                await dev_env.client.get_workflow_handle(workflow_id).terminate("done")
+
+
+def _id_of(page: dict[str, Any], workflow_id: str) -> int:
+    return int(next(c["id"] for c in page["items"] if c["workflow_id"] == workflow_id))

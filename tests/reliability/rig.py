@@ -246,9 +246,10 @@ async def running_stack(
 ) -> AsyncIterator[Rig]:
     """Temporal (SQLite file), the migrated database, the API and `workers`, after any
     `helpers` (name, argv, port: a proxy the database URL goes through); all gone after."""
-    stack = plan_stack(
+    # The rehearsals were written for the legacy template `default` (its roster and conferences).
+    stack = replace(plan_stack(
         tmp_path / "state", temporal_port=None, api_port=None, ui=False, database_url=database_url
-    )
+    ), cycle_template="default")
     built = Rig(stack=stack, group=ProcessGroup(tmp_path / "logs"))
     try:
         for name, argv, port in helpers:

@@ -1,53 +1,68 @@
-"""Prerequisites gate opening; waiving closes a task for good and releases its dependents."""
+"""Prerequisites gate opening; waiving closes a task for good and releases its dependents.
+
+Conferences open in their own quarter and wait for nothing (the 1751-CV/ĐUK calendar); the
+legacy template's gating (its roster waits for its plan) still holds for cycles started with it.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 from temporalio.testing import WorkflowEnvironment
 
-from domain.calendar import start_of_day
-from domain.contracts import ItemState
-from domain.template import Rung
+from domain.contracts import CommitteeLevel, ItemState
+from domain.default_templates import STANDING
 from tests.workflow.support import day, running_cycle
 
 
-async def test_tasks_open_only_once_their_prerequisites_are_done(
+async def test_conferences_open_in_their_quarter_and_the_report_waits_for_the_review(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    async with running_cycle(time_skipping_env) as cycle:
+    async with running_cycle(time_skipping_env, template=STANDING) as cycle:
         y = cycle.year
-        await cycle.advance_to(day(y, 2, 10))
-        await cycle.wait_for_item("plan", lambda i: i.rung is Rung.PARENT)
+        await cycle.advance_to(day(y, 1, 2))
+        # Nothing done, and no roster at all: the first conference opens on its quarter's day.
+        q1 = await cycle.wait_for_item("conference-q1", lambda i: i.state is ItemState.OPEN)
+        assert (q1.opened_at, q1.opens_on, q1.due_on) == (day(y, 1, 1), date(y, 1, 1),
+                                                          date(y, 3, 31))
+        assert q1.prerequisites == [] and q1.rung is None
+        assert q1.title_vi.endswith(f"quý I năm {y}")
         status = {i.key: i for i in (await cycle.status()).items}
-        assert status["roster"].state is ItemState.PENDING
-        assert status["conference-q1"].state is ItemState.PENDING
-        assert "roster" not in {e.key for e in cycle.backend.opened()}
-
-        plan = await cycle.complete("plan")
-        assert plan.closed_at is not None
-        roster = await cycle.wait_for_item("roster", lambda i: i.state is ItemState.OPEN)
-        assert roster.opened_at is not None
-        assert plan.closed_at <= roster.opened_at < day(y, 2, 11)
-
-        # Past the first conference's own dates, it still waits for the roster.
-        await cycle.advance_to(day(y, 4, 5))
-        status = {i.key: i for i in (await cycle.status()).items}
-        assert status["conference-q1"].state is ItemState.PENDING
+        assert "roster" not in status
+        assert status["plan"].state is ItemState.OPEN
+        assert status["plan"].title_vi == (
+            "Xây dựng chương trình, kế hoạch công tác tuyên truyền miệng và hoạt động báo cáo "
+            f"viên năm {y}"
+        )
         assert status["conference-q2"].state is ItemState.PENDING
 
-        done = await cycle.complete("roster")
-        assert done.closed_at is not None
-        q1 = await cycle.wait_for_item("conference-q1", lambda i: i.rung is Rung.OVERDUE)
-        assert q1.opened_at is not None
-        assert q1.opened_at >= done.closed_at > start_of_day(q1.opens_on)
-        # Its reminder and overdue instants had passed: both fire at once, in order.
-        assert q1.state is ItemState.OVERDUE
-        assert [(s.rung, s.at) for s in cycle.backend.ladder("conference-q1")] == [
-            (Rung.REMINDER, q1.opened_at), (Rung.OVERDUE, q1.opened_at),
-        ]
+        await cycle.advance_to(day(y, 4, 1, hour=1))
         q2 = await cycle.wait_for_item("conference-q2", lambda i: i.state is ItemState.OPEN)
-        assert q2.rung is None
+        assert q2.opened_at == day(y, 4, 1)
+
+        # Past its open day the annual report still waits for the review, its prerequisite.
+        await cycle.waive("review", reason="no inspection this year")
+        report = await cycle.wait_for_item("report-year", lambda i: i.state is ItemState.PENDING)
+        assert report.prerequisites == ["review"]
+        assert report.opens_on == date(y, 12, 15) and report.due_on == date(y, 12, 20)
+        await cycle.advance_to(day(y, 12, 15, hour=1))
+        report = await cycle.wait_for_item("report-year", lambda i: i.state is ItemState.OPEN)
+        assert report.opened_at == day(y, 12, 15)
+
+
+async def test_a_committee_keeps_its_levels_dates(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(
+        time_skipping_env, template=STANDING, committee_level=CommitteeLevel.UPPER
+    ) as cycle:
         status = {i.key: i for i in (await cycle.status()).items}
-        assert status["conference-q3"].state is ItemState.PENDING
+    assert (status["report-h1"].opens_on, status["report-h1"].due_on) == (
+        date(cycle.year, 6, 15), date(cycle.year, 6, 25))
+    assert status["report-year"].due_on == date(cycle.year, 12, 25)
+    assert status["report-h1"].title_vi == (
+        f"Báo cáo kết quả hoạt động của đội ngũ báo cáo viên 6 tháng đầu năm {cycle.year}"
+    )
 
 
 async def test_waived_pending_tasks_never_climb_and_release_their_dependents(

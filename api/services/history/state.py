@@ -67,8 +67,8 @@ def _pending(template: Template, obligation: Obligation) -> _Item:
     return _Item(
         status=ItemStatus(
             key=obligation.key, item_key=obligation.item_key, occurrence=obligation.occurrence,
-            stage=item.stage, evidence=item.evidence, title_vi=item.title_vi,
-            title_en=item.title_en, state=ItemState.PENDING, opens_on=obligation.opens_on,
+            stage=item.stage, evidence=item.evidence, title_vi=obligation.title_vi,
+            title_en=obligation.title_en, state=ItemState.PENDING, opens_on=obligation.opens_on,
             due_on=obligation.due_on, prerequisites=list(obligation.prerequisites),
         ),
         steps=ladder_for(template, obligation.item_key),
@@ -76,11 +76,13 @@ def _pending(template: Template, obligation: Obligation) -> _Item:
 
 
 class _Fold:
-    def __init__(self, template: Template | None, year: int | None) -> None:
+    def __init__(
+        self, template: Template | None, year: int | None, level: str | None = None
+    ) -> None:
         self.template = template
         self.items: dict[str, _Item] = {}
         if template is not None and year is not None:
-            for obligation in obligations(template, year):
+            for obligation in obligations(template, year, level):
                 self.items[obligation.key] = _pending(template, obligation)
 
     def _item(self, entry: TimelineEntry) -> _Item | None:
@@ -172,7 +174,10 @@ def fold(
     read: Timeline, cycle: CycleInput | None, *, as_of: datetime | None = None
 ) -> HistoricState:
     """The items as the recorded decisions up to `as_of` (a calendar instant) leave them."""
-    state = _Fold(cycle.template if cycle else None, cycle.year if cycle else None)
+    state = _Fold(
+        cycle.template if cycle else None, cycle.year if cycle else None,
+        cycle.committee_level.value if cycle else None,
+    )
     if cycle is not None and cycle.seed:
         state.seed(cycle.seed)
     last_event_id, status = 0, "running"
