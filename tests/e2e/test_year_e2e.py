@@ -13,6 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.calendar import obligations
+from domain.default_templates import DEFAULT_VERSIONS
+from domain.template import in_force_for_year
 from yearwheel.demo import evidence_for
 from yearwheel.processes import ProcessGroup
 from yearwheel.stack import Stack, plan_stack, start_stack
@@ -20,7 +23,9 @@ from yearwheel.users import create_user_with_token
 
 pytestmark = pytest.mark.e2e
 
-SECONDS_PER_DAY = 0.1
+# A report opens the day after its period and is due five days later (docs/calendar.md): a
+# day must last long enough for this loop to see and complete a task within the window.
+SECONDS_PER_DAY = 0.25
 
 
 @pytest.fixture
@@ -89,7 +94,9 @@ async def test_a_time_scaled_year_runs_to_its_result(stack: Stack) -> None:
             await asyncio.sleep(0.05)
 
         items = {item["key"]: item for item in detail["items"]}
-        assert len(items) == 10
+        version = in_force_for_year(DEFAULT_VERSIONS, year)  # the calendar the API defaults to
+        assert version is not None
+        assert set(items) == {o.key for o in obligations(version, year, "grassroots")}
         assert all(item["state"] == "completed" for item in items.values())
         assert [key for key, item in items.items() if item["late"]] == ["plan"]
         assert items["plan"]["rung"] in ("parent", "board")  # board only if the machine lags
@@ -107,7 +114,10 @@ async def complete(
     current = await client.get(f"/tasks/{task['id']}", headers=headers)
     if "etag" in current.headers:
         headers["If-Match"] = current.headers["etag"]
-    evidence = evidence_for(task["evidence_kind"], "grassroots", date.today(), rng)
+    # Dated on its due day: a conference is held in its own quarter.
+    evidence = evidence_for(
+        task["evidence_kind"], "grassroots", date.fromisoformat(task["due_on"]), rng
+    )
     for _ in range(3):  # a rung of the ladder may move the version between GET and POST
         response = await client.post(
             f"/tasks/{task['id']}/complete", json={"evidence": evidence}, headers=headers
