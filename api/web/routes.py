@@ -4,7 +4,6 @@ inbox, and a task with its evidence form. Each is a client of the services the A
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,12 +12,13 @@ from starlette.responses import RedirectResponse, Response
 from temporalio.client import Client
 
 from api.db import run_unit_of_work
-from api.deps import SessionDep, SessionsDep, get_temporal
+from api.deps import SessionDep, SessionsDep, SettingsDep, get_temporal
 from api.models import Committee
 from api.problems import Forbidden
 from api.schemas import TaskPublic
 from api.services import signin, tasks
-from api.services.access import Action, Scope, scope_for
+from api.services.access import Action, scope_for
+from api.web.inbox import COMING_DAYS, committee_inbox
 from api.web.pages import render, today
 from api.web.session import (
     CSRF_FIELD,
@@ -31,11 +31,9 @@ from api.web.session import (
     set_cookie,
 )
 from domain.contracts import ItemState
-from domain.task_states import OPEN_STATES
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
 TemporalClient = Annotated[Client, Depends(get_temporal)]
-COMING_DAYS = 30
 
 
 @router.get("")
@@ -126,22 +124,19 @@ async def set_password(request: Request, token: str, sessions: SessionsDep) -> R
 
 
 @router.get("/inbox")
-async def inbox(request: Request, signed: SignedDep, session: SessionDep) -> Response:
+async def inbox(
+    request: Request, signed: SignedDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     principal = signed.principal
     committee = (
         await session.get(Committee, principal.committee_id) if principal.committee_id else None
     )
-    rows: list[TaskPublic] = []
+    box = None
     if committee is not None:
-        rows, _ = await tasks.list_public(
-            session=session, scope=Scope(frozenset({committee.id})), limit=500
+        box = await committee_inbox(
+            session=session, client=getattr(request.app.state, "temporal", None),
+            committee=committee, query_wait=settings.query_timeout_seconds,
         )
-    day = today()
-    overdue = [t for t in rows if t.state in OPEN_STATES
-               and (t.state is not ItemState.OPEN or t.due_on < day)]
-    open_ = [t for t in rows if t.state is ItemState.OPEN and t.due_on >= day]
-    coming = [t for t in rows if t.state is ItemState.PENDING
-              and day <= t.due_on <= day + timedelta(days=COMING_DAYS)]
     below: list[TaskPublic] = []
     supervised = await scope_for(session=session, principal=principal, action=Action.EXTEND)
     if supervised is not None:  # escalated first, then overdue, then the rest still open
@@ -150,6 +145,7 @@ async def inbox(request: Request, signed: SignedDep, session: SessionDep) -> Res
                 session=session, scope=supervised, state=state, limit=200
             )
             below += [t for t in found if committee is None or t.committee != committee.code]
-    return render(request, "inbox.html", signed=signed, committee=committee, overdue=overdue,
-                  open_tasks=open_, coming=coming, below=below, supervises=supervised is not None,
-                  today=day, coming_days=COMING_DAYS)
+    return render(request, "inbox.html", signed=signed, committee=committee, box=box,
+                  below=below, supervises=supervised is not None,
+                  today=box.day if box else today(), real_today=today(),
+                  coming_days=COMING_DAYS)

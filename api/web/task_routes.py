@@ -17,12 +17,13 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 from temporalio.client import Client
 
+from api.channels.texts import RUNGS
 from api.db import Sessions
 from api.deps import SessionDep, SessionsDep, SettingsDep, get_temporal
 from api.problems import Forbidden, PreconditionFailed, ProblemError, Unprocessable
 from api.refusals import record_refusal
 from api.schemas import ExtendRequest, TaskPublic, WaiveRequest
-from api.services import actions, idempotency, signin, tasks
+from api.services import actions, idempotency, signin, task_history, tasks
 from api.services.access import Action
 from api.services.idempotency import Replay
 from api.web.evidence_forms import DATE_FORMAT, FORMS, field_messages, parse_form
@@ -33,6 +34,7 @@ from domain.task_states import OPEN_STATES
 
 router = APIRouter(prefix="/web", route_class=PageRoute, include_in_schema=False)
 TemporalClient = Annotated[Client, Depends(get_temporal)]
+TOLD_LABELS = RUNGS["vi"]
 DONE_NOTICES = {
     "complete": "Đã hoàn thành công việc.", "extend": "Đã gia hạn công việc.",
     "waive": "Đã miễn thực hiện công việc.",
@@ -74,6 +76,7 @@ async def _task_page(
     may = {action: is_open and await _allowed(session, signed, task_id, action)
            for action in (Action.COMPLETE, Action.EXTEND, Action.WAIVE)}
     done = request.query_params.get("done", "")
+    events = await task_history.task_events(session=session, task_id=task_id)
     return render(
         request, "task.html", status=status, signed=signed, task=task,
         fields=FORMS.get(task.evidence_kind) if may[Action.COMPLETE] else None,
@@ -81,6 +84,7 @@ async def _task_page(
         may_waive=may[Action.WAIVE], values=values or {}, errors=errors or {},
         other_errors=other_errors or [], submission=secrets.token_urlsafe(16),
         seen=_seen(task), changed=changed or [], stale=stale, notice=DONE_NOTICES.get(done),
+        events=events, told=TOLD_LABELS,
     )
 
 

@@ -42,6 +42,8 @@ async def test_staff_sign_in_and_complete_the_plan_through_its_form(
     row = open_tasks.get_by_role("row").filter(has_text=plan["title_vi"])
     due = plan["due_on"]  # yyyy-mm-dd from the API, dd/mm/yyyy on the page
     await expect(row).to_contain_text(f"{due[8:10]}/{due[5:7]}/{due[0:4]}")
+    waiting = page.get_by_role("region", name=re.compile("^Chờ công việc khác"))
+    await expect(waiting).to_contain_text(f"chờ: {plan['title_vi']}")  # the roster waits
     await checked_page(page, tmp_path, "inbox")
 
     await row.get_by_role("link").click()
@@ -67,6 +69,9 @@ async def test_staff_sign_in_and_complete_the_plan_through_its_form(
     await page.get_by_role("button", name="Hoàn thành công việc").click()
     await expect(page.locator("#done")).to_have_text("Đã hoàn thành công việc.")
     await expect(page.locator("#state")).to_have_text("Đã hoàn thành")
+    timeline = page.locator("#timeline")
+    await expect(timeline).to_contain_text("Mở công việc")
+    await expect(timeline).to_contain_text("Hoàn thành bởi clerk-GR")
     await checked_page(page, tmp_path, "task-completed")
     async with factory.sessions() as session:
         task = await session.get(Task, plan["id"])

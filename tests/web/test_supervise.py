@@ -67,6 +67,12 @@ async def test_a_supervisor_extends_then_waives_from_a_stale_page(
     await page.get_by_role("button", name="Miễn thực hiện").click()
     await expect(page.locator("#done")).to_have_text("Đã miễn thực hiện công việc.")
     await expect(page.locator("#state")).to_have_text("Được miễn")
+    timeline = page.locator("#timeline")
+    await expect(timeline).to_contain_text(
+        f"Gia hạn bởi sup-UP: {date.fromisoformat(plan['due_on']):%d/%m/%Y} → "
+        f"30/06/{year.year}. Lý do: Đang kiện toàn cấp ủy"
+    )
+    await expect(timeline).to_contain_text("Miễn thực hiện bởi sup-UP. Lý do: Đơn vị sáp nhập")
     await checked_page(page, tmp_path, "waived")
     async with factory.sessions() as session:
         task = await session.get(Task, plan["id"])
