@@ -11,12 +11,15 @@ its calendar at the last instant recorded, so nothing recorded lies in the new r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.models import Cycle, Escalation, Task, TaskChange
 from domain.calendar import cycle_start
@@ -24,6 +27,14 @@ from domain.contracts import ItemState, SeededItem
 from domain.template import Rung
 
 log = logging.getLogger(__name__)
+
+# How long after a run ended a recording it had in flight may still land: the activity's
+# start-to-close timeout (30 s, workflows/cycle.py) and a margin.
+IN_FLIGHT_GRACE = timedelta(seconds=35)
+_ENDED_BY_HAND_OR_FAILURE = frozenset({
+    WorkflowExecutionStatus.FAILED, WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.CANCELED, WorkflowExecutionStatus.TIMED_OUT,
+})
 
 
 async def seeds(
@@ -85,3 +96,52 @@ async def last_recorded(*, session: AsyncSession, cycle: Cycle) -> datetime:
             select(TaskChange.at).where(TaskChange.task_id.in_(ids))
         )).all())
     return max(instants)
+
+
+def in_flight(history: WorkflowHistory) -> list[str]:
+    """The activities a run had scheduled and never heard the end of, by name."""
+    scheduled: dict[int, str] = {}
+    for event in history.events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            attrs = event.activity_task_scheduled_event_attributes
+            scheduled[event.event_id] = attrs.activity_type.name
+        for field in ("activity_task_completed_event_attributes",
+                      "activity_task_failed_event_attributes",
+                      "activity_task_timed_out_event_attributes",
+                      "activity_task_canceled_event_attributes"):
+            if event.HasField(field):
+                scheduled.pop(getattr(event, field).scheduled_event_id, None)
+    return list(scheduled.values())
+
+
+async def still_landing(
+    *, client: Client, workflow_id: str, wait_seconds: float, now: datetime | None = None
+) -> tuple[str, datetime] | None:
+    """If the cycle's last run ended (failed, terminated) less than IN_FLIGHT_GRACE ago with
+    recordings in flight, why a resume must wait, and until when; else None (a running or
+    unknown workflow included: the start itself deals with those)."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        async with asyncio.timeout(wait_seconds):
+            described = await handle.describe()
+            if described.status not in _ENDED_BY_HAND_OR_FAILURE or described.close_time is None:
+                return None
+            until = described.close_time + IN_FLIGHT_GRACE
+            if (now or datetime.now(UTC)) >= until:
+                return None
+            pending = in_flight(await handle.fetch_history())
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            log.warning("could not read the last run of %s: %r", workflow_id, exc)
+        return None
+    except (TimeoutError, RuntimeError) as exc:
+        log.warning("could not read the last run of %s: %r", workflow_id, exc)
+        return None
+    if not pending:
+        return None
+    return (
+        f"the last run of cycle {workflow_id} ended at {described.close_time.isoformat()} with "
+        f"{len(pending)} recording(s) in flight ({', '.join(sorted(set(pending)))}), which may "
+        f"still land; start it again after {until.isoformat()} to resume it from what it "
+        "recorded", until,
+    )

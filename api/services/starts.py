@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -177,8 +178,22 @@ def search_attributes(recorded: RecordedCycle) -> TypedSearchAttributes:
 
 
 async def launch(starter: Starter, recorded: RecordedCycle) -> bool:
-    """Start the workflow; False if Temporal already has it. 503 if Temporal does not answer."""
+    """Start the workflow; False if Temporal already has it. 503 if Temporal does not answer;
+    409 if it would resume a cycle whose last run ended moments ago with recordings in flight
+    (a resume seeded before they land would take them for undone)."""
     cycle = recorded.cycle
+    if recorded.cycle_input.seed:
+        landing = await resume.still_landing(
+            client=starter.client, workflow_id=cycle.workflow_id,
+            wait_seconds=starter.wait_seconds,
+        )
+        if landing is not None:
+            detail, until = landing
+            wait = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
+            raise Conflict(
+                detail, headers={"Retry-After": str(wait)}, cycle_id=cycle.id,
+                workflow_id=cycle.workflow_id, resume_after=until.isoformat(),
+            )
     try:
         async with asyncio.timeout(starter.wait_seconds):
             handle = await starter.client.start_workflow(

@@ -9,7 +9,7 @@ from api.models import AuditEvent
 from api.services.history import cycle_input
 from tests.api.conftest import Live
 from tests.api.factories import Factory
-from tests.api.support import Year
+from tests.api.support import Year, eventually
 
 
 async def test_a_bulk_start_resumes_a_terminated_cycle(live: Live, factory: Factory) -> None:
@@ -17,6 +17,12 @@ async def test_a_bulk_start_resumes_a_terminated_cycle(live: Live, factory: Fact
     workflow_id = year.cycle["workflow_id"]
     await year.task("plan")
     handle = live.temporal.get_workflow_handle(workflow_id)
+
+    async def nothing_in_flight() -> bool:
+        """No recording in flight: else the resume would wait for it (409) first."""
+        return not (await handle.describe()).raw_description.pending_activities
+
+    await eventually(nothing_in_flight)
     first = (await handle.describe()).run_id
     await handle.terminate("terminated by hand (test)")
     failed = await live.client.get(f"/cycles/{year.cycle['id']}", headers=year.board)

@@ -8,6 +8,7 @@ the history of both runs, and agrees with the audit chain and the task rows.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tests.api.conftest import fresh_database
 from tests.api.support import eventually
 from tests.conftest import POSTGRES_URL
 from tests.reliability.conftest import Figure
+from tests.reliability.probes import Pending, recordings, sqlite_write_lock, started_activities
 from tests.reliability.rehearsal import (
     COMMITTEE,
     SECONDS_PER_DAY,
@@ -32,6 +34,7 @@ from tests.reliability.rehearsal import (
     Recorded,
     assert_same_as,
     bearer,
+    mid_cycle,
     recorded,
     rehearsal,
 )
@@ -84,18 +87,33 @@ async def test_a_cycle_terminated_by_hand_resumes_from_what_it_recorded(
             handle = (await rig.temporal()).get_workflow_handle(run.workflow_id)
             first_run = (await handle.describe()).run_id
             await handle.terminate("terminated by hand (test)")
-            at_termination = await task_rows(db)
+            refusals: list[httpx.Response] = []
+            start = {"committee": COMMITTEE, "year": YEAR, "time_scale": SECONDS_PER_DAY}
 
             async with httpx.AsyncClient(base_url=api, timeout=60) as client:
                 failed = await client.get(
                     f"/cycles/{run.cycle['id']}", headers=bearer(people.board))
                 assert failed.json()["status"] == "failed", failed.text
                 assert failed.json()["temporal_status"] == "TERMINATED"
-                again = await client.post(
-                    "/cycles", headers=bearer(people.admin),
-                    json={"committee": COMMITTEE, "year": YEAR, "time_scale": SECONDS_PER_DAY},
-                )
+
+                async def resumed() -> tuple[httpx.Response, dict[str, Any]] | None:
+                    """Start it again; while the ended run's recordings may still land, the
+                    start is refused (409) and says when to try again."""
+                    rows = await task_rows(db)
+                    answer = await client.post("/cycles", headers=bearer(people.admin),
+                                               json=start)
+                    if answer.status_code != 409:
+                        return answer, rows
+                    refusals.append(answer)
+                    return None
+
+                again, at_termination = await eventually(resumed, within=60, interval=1.0)
                 assert again.status_code == 201, again.text
+                for refused in refusals:
+                    assert refused.headers["content-type"] == "application/problem+json"
+                    assert "in flight" in refused.json()["detail"], refused.text
+                    assert "start it again after" in refused.json()["detail"]
+                    assert int(refused.headers["retry-after"]) <= 35
                 assert again.json()["id"] == run.cycle["id"]
                 described = await handle.describe()
                 assert described.run_id != first_run
@@ -139,4 +157,68 @@ async def test_a_cycle_terminated_by_hand_resumes_from_what_it_recorded(
     assert after["report-h1"] == ("completed", 4)  # it climbed on: each rung once
     assert_same_as(faulted, undisturbed, besides={"audit_events": 1})  # cycle.resumed
     figure("tasks recorded at termination", len(at_termination))
+    figure("starts refused while recordings were in flight", len(refusals))
     figure("cross-check facts (history, audit, tasks)", check["facts"])
+
+
+async def test_a_resume_waits_for_the_recordings_the_ended_run_had_in_flight(
+    tmp_path: Path, undisturbed: Recorded, figure: Figure
+) -> None:
+    """A recording inside the API when the run is terminated lands after the termination: a
+    resume seeded before it would take it for undone. The start is refused (409, Retry-After)
+    until the activity's timeout has passed; then the resume's seed holds what landed."""
+    async with running_stack(tmp_path) as rig:
+        db, api = rig.stack.database_url, rig.stack.api_url
+        async with rehearsal(api, db) as run:
+            people = run.staff.people
+            client = await rig.temporal()
+            handle = client.get_workflow_handle(run.workflow_id)
+            await mid_cycle(db)
+            with sqlite_write_lock(db):
+
+                async def an_activity_held_at_the_api() -> list[Pending]:
+                    return await started_activities(client, run.workflow_id)
+
+                held = await eventually(an_activity_held_at_the_api, within=60, interval=0.05)
+                before = await recordings(db)
+                await handle.terminate("terminated by hand mid-recording (test)")
+
+            async def the_held_request_landed() -> int:
+                return await recordings(db) - before
+
+            await eventually(the_held_request_landed, within=30, interval=0.05)
+            start = {"committee": COMMITTEE, "year": YEAR, "time_scale": SECONDS_PER_DAY}
+            async with httpx.AsyncClient(base_url=api, timeout=60) as http:
+                refused = await http.post("/cycles", headers=bearer(people.admin), json=start)
+                assert refused.status_code == 409, refused.text
+                assert refused.headers["content-type"] == "application/problem+json"
+                problem = refused.json()
+                assert "in flight" in problem["detail"] and held[0].name in problem["detail"]
+                assert "start it again after" in problem["detail"]
+                assert problem["workflow_id"] == run.workflow_id
+                assert 1 <= int(refused.headers["retry-after"]) <= 35
+                refused_at = time.monotonic()
+                first = (await handle.describe()).run_id
+
+                async def resumed() -> httpx.Response | None:
+                    answer = await http.post("/cycles", headers=bearer(people.admin), json=start)
+                    return None if answer.status_code == 409 else answer
+
+                again = await eventually(resumed, within=60, interval=1.0)
+                waited = time.monotonic() - refused_at
+                assert again.status_code == 201, again.text
+                assert (await handle.describe()).run_id != first
+                await run.finish()
+
+                async def audit_check() -> dict[str, Any] | None:
+                    answer = await http.get(
+                        f"/cycles/{run.cycle['id']}/audit-check", headers=bearer(people.admin))
+                    body: dict[str, Any] = answer.json()
+                    return body if body["agrees"] else None
+
+                await eventually(audit_check, within=30, interval=0.5)
+        faulted = await recorded(db)
+
+    assert_same_as(faulted, undisturbed, besides={"audit_events": 1})  # cycle.resumed
+    figure("recording held at termination", held[0].name)
+    figure("resume refused for (s)", waited)

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 from api.services.history import EntryKind, cycle_input, load, timeline
 from api.services.history.state import fold
 from api.services.replay import replay
+from api.services.resume import in_flight
 from domain.contracts import ItemState
 from domain.template import Rung
 from workflows import WORKFLOWS
@@ -120,3 +121,15 @@ async def test_a_resumed_run_takes_over_what_the_ended_run_recorded() -> None:
         ItemState.WAIVED, "supervisor-demo")
     report = await replay(history)
     assert report.agrees and report.recorded_from == "result", report
+
+
+def test_the_recordings_a_run_had_in_flight_are_those_never_answered() -> None:
+    history = saved("late-running")
+    assert in_flight(history) == []
+    last = max(i for i, e in enumerate(history.events)
+               if e.HasField("activity_task_completed_event_attributes"))
+    scheduled_id = history.events[last].activity_task_completed_event_attributes.scheduled_event_id
+    cut = WorkflowHistory(history.workflow_id, history.events[:last])
+    name = next(e.activity_task_scheduled_event_attributes.activity_type.name
+                for e in history.events if e.event_id == scheduled_id)
+    assert in_flight(cut) == [name]
