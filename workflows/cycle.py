@@ -111,7 +111,9 @@ class CommitteeCycle:
                     ladder_for(cycle.template, obligation.item_key),
                 )
             )
-        if cycle.seed:  # a resumed cycle: nothing recorded is opened or raised again
+        # A resumed cycle: nothing recorded is opened or raised again. No patch: an input
+        # without a seed (every history before seeds existed) takes the same path as before.
+        if cycle.seed:
             self._restore_seed(cycle)
 
     def _restore_seed(self, cycle: CycleInput) -> None:
