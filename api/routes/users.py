@@ -11,7 +11,7 @@ from api.models import Role
 from api.problems import problem_responses
 from api.schemas import Code, UserCreate, UserCreated, UserPage, UserPublic, UserRevoke
 from api.services import users
-from api.services.access import Action, require
+from api.services.access import Action, require, scope_for
 
 router = APIRouter(tags=["users"])
 
@@ -61,6 +61,7 @@ async def list_users(
     items, total = await users.list_public(
         session=session, role=role, committee=committee, active=active, limit=limit,
         offset=offset,
+        scope=await scope_for(session=session, principal=user, action=Action.READ_USERS),
     )
     return UserPage(items=items, total=total, limit=limit, offset=offset)
 

@@ -39,6 +39,10 @@ class Action(StrEnum):
 class Reach(StrEnum):
     OWN = "own"  # the caller's own committee
     SUBTREE = "subtree"  # the caller's committee and every committee below it
+    # A board's organisation: the subtree of the committee its user belongs to (the top-level
+    # party organisation whose Ban Tuyên giáo và Dân vận it is); a board user of no committee
+    # (a national board) reaches every committee.
+    ORGANISATION = "organisation"
     ALL = "all"
 
 
@@ -56,12 +60,12 @@ PERMISSIONS: dict[Role, dict[Action, Reach]] = {
         Action.WAIVE: Reach.SUBTREE,
     },
     Role.BOARD: {
-        Action.READ: Reach.ALL,
-        Action.EXTEND: Reach.ALL,
-        Action.WAIVE: Reach.ALL,
-        Action.START_CYCLES: Reach.ALL,
-        Action.READ_USERS: Reach.ALL,
-        Action.AUDIT: Reach.ALL,
+        Action.READ: Reach.ORGANISATION,
+        Action.EXTEND: Reach.ORGANISATION,
+        Action.WAIVE: Reach.ORGANISATION,
+        Action.START_CYCLES: Reach.ORGANISATION,
+        Action.READ_USERS: Reach.ORGANISATION,
+        Action.AUDIT: Reach.ORGANISATION,
     },
     Role.AUDITOR: {Action.READ: Reach.ALL, Action.READ_USERS: Reach.ALL, Action.AUDIT: Reach.ALL},
     Role.ADMIN: {
@@ -122,7 +126,7 @@ async def scope_for(
     reach = PERMISSIONS.get(principal.role, {}).get(action)
     if reach is None:
         return None
-    if reach is Reach.ALL:
+    if reach is Reach.ALL or (reach is Reach.ORGANISATION and principal.committee_id is None):
         return Scope(None)
     if principal.committee_id is None:
         return Scope(frozenset())
@@ -162,7 +166,8 @@ def require(principal: Principal, action: Action) -> None:
 
 
 _WHERE = {Reach.OWN: "in its own committee",
-          Reach.SUBTREE: "in its own committee and those below it"}
+          Reach.SUBTREE: "in its own committee and those below it",
+          Reach.ORGANISATION: "in its own organisation"}
 
 
 def forbidden(principal: Principal, action: Action) -> Forbidden:

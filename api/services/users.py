@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from api.models import Committee, Role, User, utcnow
 from api.problems import Conflict, NotFound, Unprocessable
 from api.schemas import UserPublic
-from api.services.access import Principal
+from api.services.access import Principal, Scope
 from api.services.audit import append_audit
 
 SERVICE_NAME = "worker"
@@ -202,9 +202,13 @@ async def list_public(
     active: bool | None = None,
     limit: int = 50,
     offset: int = 0,
+    scope: Scope | None = None,
 ) -> tuple[list[UserPublic], int]:
-    """Users by name, optionally of one role or committee, and how many match in all."""
+    """Users by name, optionally of one role or committee, and how many match in all; with a
+    scope, only the users of its committees."""
     query = select(User, Committee.code).outerjoin(Committee, User.committee_id == Committee.id)
+    if scope is not None and scope.committee_ids is not None:
+        query = query.where(User.committee_id.in_(sorted(scope.committee_ids)))
     if role is not None:
         query = query.where(User.role == role.value)
     if committee is not None:
