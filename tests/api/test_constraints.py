@@ -23,6 +23,7 @@ from api.models import (
     Notification,
     NotificationAttempt,
     NotificationDelivery,
+    PasswordLink,
     RegisterEntry,
     RegisterEntryVersion,
     Submission,
@@ -30,6 +31,7 @@ from api.models import (
     TaskChange,
     TemplateRow,
     User,
+    WebSession,
 )
 
 pytestmark = pytest.mark.reliability
@@ -94,6 +96,15 @@ async def _world(session: AsyncSession) -> World:
     session.add_all([world.delivery, world.entry])
     await session.flush()
     return world
+
+
+def _link(w: World) -> PasswordLink:
+    return PasswordLink(user_id=w.user.id, token_hash="5" * 64, created_at=AT, expires_at=AT)
+
+
+def _web_session(w: World) -> WebSession:
+    return WebSession(user_id=w.user.id, token_hash="6" * 64, csrf_token="c" * 64,
+                      created_at=AT, last_seen_at=AT)
 
 
 def _digest(w: World) -> Digest:
@@ -170,6 +181,8 @@ KEYS: dict[str, Pair] = {
     "a delivery per key": lambda w: (_delivery(w, "in_app"), _delivery(w, "email")),
     "an attempt per delivery and number": lambda w: (_attempt(w), _attempt(w)),
     "a digest per user and day": lambda w: (_digest(w), _digest(w)),
+    "a password link per token": lambda w: (_link(w), _link(w)),
+    "a web session per token": lambda w: (_web_session(w), _web_session(w)),
     "a register entry version per number": lambda w: (_entry_version(w), _entry_version(w)),
 }
 
@@ -223,6 +236,8 @@ TRIED: dict[tuple[str, tuple[str, ...]], str] = {
     ("notification_deliveries", ("delivery_key",)): "a delivery per key",
     ("notification_attempts", ("delivery_id", "attempt")): "an attempt per delivery and number",
     ("digests", ("user_id", "day")): "a digest per user and day",
+    ("password_links", ("token_hash",)): "a password link per token",
+    ("web_sessions", ("token_hash",)): "a web session per token",
     ("register_entry_versions", ("entry_id", "version")): "a register entry version per number",
 }
 NEEDS_NO_CASE: dict[tuple[str, tuple[str, ...]], str] = {
