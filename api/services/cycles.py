@@ -103,9 +103,10 @@ async def detail(
         return CycleDetail(
             **public, source="database", items=_with_ids(result.items, task_ids)
         )
-    if client is not None and cycle.status == "running" and refusal is None:
+    if client is not None and cycle.status == "running":
         ended = await _ended_without_result(client, cycle.workflow_id, query_wait)
-        if ended is not None:  # failed or terminated: it will never record its result
+        if ended is not None:  # failed or terminated: it will never record its result, even
+            # if it waited on a refusal first; a start resumes it
             public |= {"status": "failed", "temporal_status": ended}
     status = await _query(client, cycle.workflow_id, query_wait) if client else None
     if status is not None:

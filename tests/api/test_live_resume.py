@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from api.models import AuditEvent
+from api.models import AuditEvent, utcnow
+from api.services import stuck
 from api.services.history import cycle_input
 from tests.api.conftest import Live
 from tests.api.factories import Factory
@@ -55,3 +56,22 @@ async def test_a_bulk_start_resumes_a_terminated_cycle(live: Live, factory: Fact
         )).all()
     assert resumed == [workflow_id]
     assert opened.count(f"{workflow_id}/plan") == 1
+
+
+async def test_a_stuck_cycle_whose_workflow_ended_is_failed_not_stuck(
+    live: Live, factory: Factory
+) -> None:
+    year = await Year(live, factory).start(time_scale=0.5)
+    workflow_id = year.cycle["workflow_id"]
+    await year.task("plan")
+    async with factory.sessions() as session:
+        await stuck.note(session=session, refusal=stuck.Refusal(
+            workflow_id=workflow_id, status=422, method="POST", path="/internal/ladder",
+            detail="a field this release renamed"), at=utcnow(), known_only=True)
+        await session.commit()
+    url = f"/cycles/{year.cycle['id']}"
+    assert (await live.client.get(url, headers=year.board)).json()["status"] == "stuck"
+    await live.temporal.get_workflow_handle(workflow_id).terminate("terminated by hand (test)")
+    body = (await live.client.get(url, headers=year.board)).json()
+    assert (body["status"], body["temporal_status"]) == ("failed", "TERMINATED"), body
+    assert body["refusal"]["status"] == 422  # what it waited on before it ended
