@@ -120,7 +120,8 @@ async def complete_task(
         )
 
     def messages(exc: Unprocessable) -> tuple[dict[str, str], list[str]]:
-        return field_messages(exc.extra.get("errors", []), year=task.year)
+        return field_messages(exc.extra.get("errors", []), kind=task.evidence_kind,
+                              year=task.year)
 
     return await _act(request, signed=signed, session=session, sessions=sessions,
                       settings=settings, task_id=task_id, form=form, name="complete",

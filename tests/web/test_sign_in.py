@@ -104,6 +104,13 @@ async def test_failed_sign_ins_are_slowed_and_audited(
             assert "Tên đăng nhập hoặc mật khẩu không đúng." in wrong.text
         slowed = await try_sign_in(client, "clerk", "sai-mật-khẩu")
         assert (slowed.status_code, slowed.headers["retry-after"]) == (401, "1")
+        async with factory.sessions() as session:
+            user = await session.scalar(select(User).where(User.name == "clerk"))
+            assert user is not None and user.signin_blocked_until is not None
+            assert user.signin_blocked_until - utcnow() <= timedelta(seconds=1)
+            # Stretched, so a slow machine cannot end the wait before the next try.
+            user.signin_blocked_until = utcnow() + timedelta(minutes=1)
+            await session.commit()
         blocked = await try_sign_in(client, "clerk", PASSWORD)  # right, but too soon
         assert blocked.status_code == 429 and "chờ" in blocked.text
         assert "yw_session" not in blocked.headers.get("set-cookie", "")
