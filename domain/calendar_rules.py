@@ -8,21 +8,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import get_args
 
 from domain.calendar import Obligation, obligations
-from domain.periods import report_period
+from domain.periods import quarter_days, report_period
 from domain.template import Level, Template
 
 LEVELS: tuple[Level, ...] = get_args(Level)
-
-
-def quarter_days(year: int, quarter: int) -> tuple[date, date]:
-    """The first and last day of a quarter of `year`."""
-    first = date(year, 3 * quarter - 2, 1)
-    after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    return first, date.fromordinal(after.toordinal() - 1)
 
 
 def _by_key(found: list[Obligation]) -> dict[str, Obligation]:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from domain.dates import IsoDate
+from domain.periods import quarter_days
 from domain.template import EvidenceKind
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -204,3 +205,17 @@ def parse_evidence(
     if isinstance(payload, dict) and "kind" not in payload:
         payload = {**payload, "kind": kind.value}
     return model.model_validate(payload, extra=extra)
+
+
+def held_outside_quarter(evidence: BaseModel, *, year: int, quarter: int) -> str | None:
+    """Why a conference's evidence does not belong to its quarter of `year`, or None if it does
+    (or is not a conference): the conference of a quarter is held in that quarter."""
+    if not isinstance(evidence, ConferenceEvidence):
+        return None
+    first, last = quarter_days(year, quarter)
+    if first <= evidence.held_on <= last:
+        return None
+    return (
+        f"held_on {evidence.held_on.isoformat()} is not in quarter {quarter} of {year} "
+        f"({first.isoformat()} to {last.isoformat()})"
+    )

@@ -17,6 +17,13 @@ ReportPeriod = Literal["h1", "year"]
 PERIOD_BASIS = "Nghị định 09/2019/NĐ-CP, Điều 12"
 
 
+def quarter_days(year: int, quarter: int) -> tuple[date, date]:
+    """The first and last day of a quarter (1-4) of `year`."""
+    first = date(year, 3 * quarter - 2, 1)
+    after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return first, date.fromordinal(after.toordinal() - 1)
+
+
 def report_period(period: ReportPeriod, year: int) -> tuple[date, date]:
     """The first and last day (both counted) a report of `period` in cycle `year` covers."""
     start = date(year - 1, 12, 15)

@@ -51,6 +51,7 @@ from workflows.rules import (
     check_changeable,
     check_evidence,
     check_extension,
+    check_held_in_quarter,
     check_roster_rule,
     summarise,
 )
@@ -297,6 +298,9 @@ class CommitteeCycle:
     def _validate_complete(self, command: CompleteTask) -> None:
         item = check_changeable(self._items, command.key, must_be_open=True, or_opening=True)
         evidence = check_evidence(item, command.evidence)
+        # Only here, not in the handler: validators do not run on replay, so a conference
+        # accepted before this rule still replays.
+        check_held_in_quarter(item, evidence, year=self._input.year)
         check_roster_rule(
             item, evidence, level=self._input.committee_level, template=self._input.template,
             team=command.team,

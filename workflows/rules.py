@@ -21,7 +21,7 @@ from domain.contracts import (
     RosterTally,
 )
 from domain.dates import last_due_day
-from domain.evidence import RosterEvidence, parse_evidence
+from domain.evidence import RosterEvidence, held_outside_quarter, parse_evidence
 from domain.roster import check_tally, describe, tally
 from domain.template import EvidenceKind, Template
 from workflows.items import CycleItem
@@ -71,6 +71,19 @@ def check_evidence(item: CycleItem, evidence: dict[str, Any]) -> BaseModel:
             f"evidence for {item.key!r} is not valid {kind.value} evidence: {fields}",
             problems,
         ) from None
+
+
+def check_held_in_quarter(item: CycleItem, evidence: BaseModel, *, year: int) -> None:
+    """A quarterly conference's evidence names a day in its own quarter (the occurrence)."""
+    if item.template_item.recurrence != "quarterly":
+        return
+    problem = held_outside_quarter(evidence, year=year, quarter=item.obligation.occurrence)
+    if problem is not None:
+        raise reject(
+            RejectionType.INVALID_EVIDENCE,
+            f"evidence for {item.key!r} is not valid: {problem}",
+            [{"field": "held_on", "problem": problem}],
+        )
 
 
 def check_roster_rule(

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from domain.periods import quarter_days
 from yearwheel.demo_registers import report_from_draft
 
 DEMO_TREE: list[tuple[str, str, str, str | None]] = [
@@ -95,6 +96,15 @@ def evidence_for(kind: str, committee_level: str, on: date, rng: random.Random) 
         "difficulties": "",
         "proposals": "",
     }
+
+
+def held_day(task: dict[str, Any], today: date) -> date:
+    """The day the evidence names: today, but a quarter's conference filed late was held in
+    its quarter (the last day of it)."""
+    if task["evidence_kind"] == "conference" and task["occurrence"] in (1, 2, 3, 4):
+        _, last = quarter_days(task["year"], task["occurrence"])
+        return min(today, last)
+    return today
 
 
 @dataclass
@@ -183,7 +193,8 @@ class SimulatedStaff:
                 drafted = await report_from_draft(self.client, task["id"],
                                                   {"Authorization": f"Bearer {token}"})
             evidence = drafted or evidence_for(
-                task["evidence_kind"], self.levels[committee], today, self._rng(task)
+                task["evidence_kind"], self.levels[committee], held_day(task, today),
+                self._rng(task),
             )
             path, body = "complete", {"evidence": evidence}
         headers = {"Authorization": f"Bearer {token}"}

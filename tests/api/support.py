@@ -29,16 +29,24 @@ async def eventually(
 class Year:
     """One committee's cycle on the live stack, with its people's tokens."""
 
-    def __init__(self, live: Live, factory: Factory, committee: str = "GR") -> None:
+    def __init__(
+        self, live: Live, factory: Factory, committee: str = "GR", *, year: int | None = None,
+        parent: str | None = None,
+    ) -> None:
+        """`parent`: create `committee` under it (a code of its own keeps the workflow id
+        unique on the shared dev server when `year` is not the test's own)."""
         self.live = live
         self.factory = factory
         self.committee = committee
-        self.year = live.year
+        self.year = year or live.year
+        self.parent = parent
         self.admin = self.staff = self.supervisor = self.board = {"": ""}
         self.cycle: dict[str, Any] = {}
 
     async def start(self, *, time_scale: float) -> Year:
         await self.factory.tree()
+        if self.parent is not None:
+            await self.factory.committee(self.committee, parent=self.parent)
         self.admin = bearer(await self.factory.token("admin"))
         self.staff = bearer(await self.factory.token("staff", self.committee))
         self.supervisor = bearer(await self.factory.token("supervisor", "UP"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from domain.template import EvidenceKind
@@ -23,3 +25,13 @@ EVIDENCE: dict[EvidenceKind, dict[str, Any]] = {
     EvidenceKind.REVIEW: {"findings": "Thực hiện tốt"},
     EvidenceKind.REPORT: {"period": "h1", "figures": {"reporters_total": 5}},
 }
+
+
+def evidence_for(kind: EvidenceKind, *, key: str, year: int) -> dict[str, Any]:
+    """The sample evidence for a task: a quarterly conference held mid-way through its quarter."""
+    sample = EVIDENCE[kind]
+    quarter = re.fullmatch(r"[a-z][a-z0-9-]*-q([1-4])", key)
+    if kind is EvidenceKind.CONFERENCE and quarter:
+        held_on = date(year, 3 * int(quarter.group(1)) - 1, 15)
+        return {**sample, "held_on": held_on.isoformat()}
+    return sample

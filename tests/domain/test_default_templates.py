@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from domain.calendar import obligations
-from domain.calendar_rules import LEVELS, faults, quarter_days
+from domain.calendar_rules import LEVELS, faults
 from domain.default_templates import DEFAULT_VERSIONS, FIRST_YEAR, STANDING
-from domain.periods import report_period
+from domain.periods import quarter_days, report_period
 from domain.template import (
     DEFAULT_TEMPLATE,
     LevelDates,

@@ -35,7 +35,7 @@ from domain.template import DEFAULT_TEMPLATE, EvidenceKind
 from tests.api.conftest import make_settings, served
 from tests.api.factories import SERVICE_TOKEN, Factory, bearer
 from tests.conftest import unique_queue
-from tests.domain.samples import EVIDENCE
+from tests.domain.samples import evidence_for
 from workflows import WORKFLOWS
 from workflows.sandbox import workflow_runner
 from yearwheel.binaries import temporal_test_server
@@ -186,7 +186,8 @@ class CycleRun:
     async def complete(self, key: str, when: datetime) -> dict[str, Any]:
         await self.advance_to(when)
         kind = EvidenceKind(DEFAULT_TEMPLATE.item(await self._item_key(key)).evidence)
-        return await self._act(key, "complete", {"evidence": EVIDENCE[kind]},
+        evidence = evidence_for(kind, key=key, year=self.year)
+        return await self._act(key, "complete", {"evidence": evidence},
                                f"staff-{self.committee}")
 
     async def extend(self, key: str, when: datetime, new_due_on: date, reason: str,

@@ -40,7 +40,7 @@ from domain.contracts import (
 )
 from domain.template import DEFAULT_TEMPLATE, Template
 from tests.conftest import unique_queue
-from tests.domain.samples import EVIDENCE
+from tests.domain.samples import evidence_for
 from tests.workflow.fakes import FakeBackend
 from workflows import WORKFLOWS, CommitteeCycle
 from workflows.clock import CalendarClock
@@ -179,7 +179,9 @@ class RunningCycle:
         """A completion with valid evidence for the task's kind unless `evidence` is given."""
         if evidence is None:
             item_key = next(k for k, keys in expand_keys(self.template).items() if key in keys)
-            evidence = EVIDENCE[self.template.item(item_key).evidence]
+            evidence = evidence_for(
+                self.template.item(item_key).evidence, key=key, year=self.year
+            )
         return CompleteTask(key=key, actor=actor, evidence=evidence, submission_ref=f"sub-{key}")
 
     async def complete(self, key: str, **kwargs: Any) -> ItemStatus:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.contracts import CommitteeLevel, ItemState
+from domain.contracts import CommitteeLevel, ItemState, RejectionType
 from domain.default_templates import STANDING
-from tests.workflow.support import day, running_cycle
+from domain.template import EvidenceKind
+from tests.domain.samples import EVIDENCE
+from tests.workflow.support import day, rejection, running_cycle
 
 
 async def test_conferences_open_in_their_quarter_and_the_report_waits_for_the_review(
@@ -103,3 +107,21 @@ async def test_waived_pending_tasks_never_climb_and_release_their_dependents(
         assert status["report-h1"].opened_at == status["report-h1"].closed_at
         assert status["plan"].closed_at is not None
         assert status["plan"].closed_at < day(y, 1, 1)
+
+
+async def test_a_conference_held_outside_its_quarter_is_refused(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    async with running_cycle(time_skipping_env, template=STANDING) as cycle:
+        y = cycle.year
+        await cycle.advance_to(day(y, 1, 2))
+        await cycle.wait_for_item("conference-q1", lambda i: i.state is ItemState.OPEN)
+        outside = {**EVIDENCE[EvidenceKind.CONFERENCE], "held_on": f"{y}-04-02"}
+        with pytest.raises(WorkflowUpdateFailedError) as failed:
+            await cycle.complete("conference-q1", evidence=outside)
+        error = rejection(failed.value)
+        assert error.type == RejectionType.INVALID_EVIDENCE.value
+        assert f"held_on {y}-04-02 is not in quarter 1 of {y}" in error.message
+        inside = {**outside, "held_on": f"{y}-01-02"}
+        done = await cycle.complete("conference-q1", evidence=inside)
+        assert done.state is ItemState.COMPLETED

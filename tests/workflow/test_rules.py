@@ -10,9 +10,16 @@ from temporalio.exceptions import ApplicationError
 
 from domain.calendar import HCM, ladder_for, obligations
 from domain.contracts import RejectionType
-from domain.template import DEFAULT_TEMPLATE
+from domain.template import DEFAULT_TEMPLATE, EvidenceKind
+from tests.domain.samples import EVIDENCE
 from workflows.items import CycleItem
-from workflows.rules import check_changeable, check_evidence, check_extension, summarise
+from workflows.rules import (
+    check_changeable,
+    check_evidence,
+    check_extension,
+    check_held_in_quarter,
+    summarise,
+)
 
 NOON = datetime(2027, 1, 2, 12, tzinfo=HCM)
 
@@ -83,3 +90,29 @@ def test_summary_counts() -> None:
         committee="c", year=2027, items=[i.status() for i in items.values()]
     )
     assert (result.total, result.on_time, result.late, result.waived) == (10, 1, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("key", "held_on", "inside"),
+    [("conference-q1", "2027-01-01", True), ("conference-q1", "2027-03-31", True),
+     ("conference-q1", "2027-04-01", False), ("conference-q2", "2027-03-31", False),
+     ("conference-q4", "2027-12-31", True), ("conference-q4", "2028-01-02", False),
+     ("conference-q3", "2026-08-15", False)],
+)
+def test_a_quarters_conference_is_held_in_that_quarter(
+    key: str, held_on: str, inside: bool
+) -> None:
+    item = cycle_items()[key]
+    evidence = check_evidence(item, {**EVIDENCE[EvidenceKind.CONFERENCE], "held_on": held_on})
+    if inside:
+        check_held_in_quarter(item, evidence, year=2027)
+        return
+    message = rejected(
+        RejectionType.INVALID_EVIDENCE, check_held_in_quarter, item, evidence, year=2027
+    )
+    assert f"held_on {held_on} is not in quarter {key[-1]} of 2027" in message
+
+
+def test_the_quarter_rule_leaves_other_tasks_alone() -> None:
+    plan = cycle_items()["plan"]
+    check_held_in_quarter(plan, check_evidence(plan, EVIDENCE[EvidenceKind.PLAN]), year=2027)
