@@ -61,17 +61,24 @@ async def test_a_bulk_start_resumes_a_terminated_cycle(live: Live, factory: Fact
 async def test_a_stuck_cycle_whose_workflow_ended_is_failed_not_stuck(
     live: Live, factory: Factory
 ) -> None:
+    """A cycle that waited on a refusal and then ended (failed under an earlier release, or
+    terminated by hand) says `failed`: a start resumes it; waiting will not."""
     year = await Year(live, factory).start(time_scale=0.5)
     workflow_id = year.cycle["workflow_id"]
     await year.task("plan")
-    async with factory.sessions() as session:
+    handle = live.temporal.get_workflow_handle(workflow_id)
+
+    async def nothing_in_flight() -> bool:
+        """No recording in flight: one landing later would clear the refusal noted below."""
+        return not (await handle.describe()).raw_description.pending_activities
+
+    await eventually(nothing_in_flight)
+    await handle.terminate("terminated by hand (test)")
+    async with factory.sessions() as session:  # the refusal it waited on before it ended
         await stuck.note(session=session, refusal=stuck.Refusal(
             workflow_id=workflow_id, status=422, method="POST", path="/internal/ladder",
             detail="a field this release renamed"), at=utcnow(), known_only=True)
         await session.commit()
-    url = f"/cycles/{year.cycle['id']}"
-    assert (await live.client.get(url, headers=year.board)).json()["status"] == "stuck"
-    await live.temporal.get_workflow_handle(workflow_id).terminate("terminated by hand (test)")
-    body = (await live.client.get(url, headers=year.board)).json()
+    body = (await live.client.get(f"/cycles/{year.cycle['id']}", headers=year.board)).json()
     assert (body["status"], body["temporal_status"]) == ("failed", "TERMINATED"), body
-    assert body["refusal"]["status"] == 422  # what it waited on before it ended
+    assert body["refusal"]["status"] == 422, body
