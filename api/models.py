@@ -91,8 +91,9 @@ class ChangeKind(StrEnum):
     WAIVED = "waived"
 
 
-# A task row exists from the moment its obligation opens, so it is never pending.
-TASK_ROW_STATES = tuple(s.value for s in ItemState if s is not ItemState.PENDING)
+# A task row exists from the moment its obligation opens, or from the moment a supervisor
+# changed it before it opened: then it is pending, without opened_at, until it opens.
+TASK_ROW_STATES = tuple(s.value for s in ItemState)
 
 
 class Base(DeclarativeBase):
@@ -165,7 +166,7 @@ class Task(Base):
     state: Mapped[str] = mapped_column(String(16))
     opens_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date)
-    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[str | None] = mapped_column(String(200))
     late: Mapped[bool] = mapped_column(Boolean, default=False)

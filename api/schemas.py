@@ -162,7 +162,14 @@ class CyclePublic(BaseModel):
 
 
 class CycleItemPublic(ItemStatus):
-    task_id: int | None = Field(default=None, description="The task's id once it has opened.")
+    task_id: int | None = Field(
+        default=None,
+        description="The task's id once it has a row: it opened, or was changed before it opened.",
+    )
+    version: int = Field(
+        default=0,
+        description="The task row's version, its ETag for If-Match (quoted); 0: no row yet.",
+    )
 
 
 class StuckCyclePublic(BaseModel):
@@ -227,7 +234,7 @@ class TaskPublic(BaseModel):
     state: ItemState
     opens_on: date
     due_on: date
-    opened_at: datetime
+    opened_at: datetime | None = Field(default=None, description="None: pending, not opened yet.")
     closed_at: datetime | None
     closed_by: str | None
     late: bool

@@ -50,7 +50,8 @@ CLOSED_STATES = frozenset({ItemState.COMPLETED, ItemState.WAIVED})
 
 class SeededItem(Contract):
     """A task a failed run of the cycle left recorded, as the resumed run takes it over: opened
-    (and maybe closed) already, with its due date, extensions and the rungs it reached."""
+    (and maybe closed) already, or changed before it opened (pending, no `opened_at`), with its
+    due date, extensions and the rungs it reached."""
 
     key: str
     item_key: str
@@ -58,7 +59,7 @@ class SeededItem(Contract):
     opens_on: date
     due_on: date
     state: ItemState
-    opened_at: datetime
+    opened_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
     late: bool = False
@@ -181,7 +182,9 @@ class RosterChanged(Contract):
 # Activities: what the workflow asks the backend to record.
 
 
-class TaskOpened(Contract):
+class TaskDescribed(Contract):
+    """A task of the cycle as the workflow describes it, opened or not."""
+
     workflow_id: str
     committee: str
     year: int
@@ -194,11 +197,14 @@ class TaskOpened(Contract):
     title_en: str
     opens_on: date
     due_on: date
-    opened_at: datetime
     template_code: str | None = Field(
         default=None, description="The template the workflow runs (None: a worker before this)."
     )
     template_version: int | None = None
+
+
+class TaskOpened(TaskDescribed):
+    opened_at: datetime
 
 
 class CompletionRecorded(Contract):
@@ -244,6 +250,11 @@ class TaskChanged(Contract):
     at: datetime
     new_due_on: date | None = None
     previous_due_on: date | None = None
+    task: TaskDescribed | None = Field(
+        default=None,
+        description="Sent with a change to a task not yet opened: the backend keeps its row, "
+        "pending, from this description until the task opens.",
+    )
 
 
 class CycleClosed(Contract):

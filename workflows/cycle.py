@@ -40,6 +40,7 @@ from domain.contracts import (
     Recorded,
     RosterChanged,
     TaskChanged,
+    TaskDescribed,
     TaskOpened,
     WaiveTask,
 )
@@ -69,6 +70,8 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 PATCH_WITHDRAW_RUNGS = "withdraw-rungs-on-extension"
 # An extension waits for a rung being recorded before it decides which rungs it takes back.
 PATCH_WITHDRAWALS_AFTER_RUNG = "withdrawals-after-rung-in-flight"
+# An extension of a task not yet opened describes the task, so the backend can keep its row.
+PATCH_DESCRIBE_UNOPENED = "describe-unopened-task-on-extension"
 # A change waits for a rung being recorded, so the backend never hears of a rung after the
 # completion, extension or waiver that should have settled it.
 PATCH_RUNG_BEFORE_CHANGE = "rung-recorded-before-change"
@@ -327,6 +330,10 @@ class CommitteeCycle:
             await workflow.wait_condition(lambda: not item.recording_rung)
         at = self._calendar_now()
         event = self._extended(item, command, at=at)
+        if item.opened_at is None and workflow.patched(PATCH_DESCRIBE_UNOPENED):
+            # The backend keeps a row for every task a person acted on, opened or not: this
+            # one's stays pending until the task opens.
+            event = event.model_copy(update={"task": self._task_described(item)})
         # Whoever an escalation reached hears that it is withdrawn, and the history says so.
         steps = [self._step(BackendActivities.record_task_change, event)]
         steps += [
@@ -511,15 +518,17 @@ class CommitteeCycle:
                 await workflow.sleep(wait)
 
     def _task_opened(self, item: CycleItem, opened_at: datetime) -> TaskOpened:
+        return TaskOpened(**dict(self._task_described(item)), opened_at=opened_at)
+
+    def _task_described(self, item: CycleItem) -> TaskDescribed:
         template_item = item.template_item
-        return TaskOpened(
+        return TaskDescribed(
             workflow_id=self._workflow_id, committee=self._input.committee,
             year=self._input.year, key=item.key, item_key=item.obligation.item_key,
             occurrence=item.obligation.occurrence, stage=template_item.stage,
             evidence=template_item.evidence, title_vi=item.obligation.title_vi,
             title_en=item.obligation.title_en, opens_on=item.obligation.opens_on,
-            due_on=item.due_on, opened_at=opened_at,
-            template_code=self._input.template.code,
+            due_on=item.due_on, template_code=self._input.template.code,
             template_version=self._input.template.version,
         )
 

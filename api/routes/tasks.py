@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import BaseModel
 
 from api.deps import CurrentUser, IdempotencyDep, SessionDep, SettingsDep, TemporalDep
@@ -97,7 +97,9 @@ async def extend_task(
     idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> ItemStatus:
-    """Move an open task's due date later, with a reason (supervisor, board, admin)."""
+    """Move a task's due date later, with a reason (supervisor, board, admin); a task not yet
+    open is changed here once it has a row, else by key (POST /cycles/{cycle_id}/tasks/{task_key}/
+    extend)."""
     return await _supervise(
         task_id, session=session, settings=settings, client=client, user=user, idem=idem,
         if_match=if_match, action=Action.EXTEND, update=UPDATE_EXTEND,
@@ -118,7 +120,7 @@ async def waive_task(
     idem: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> ItemStatus:
-    """Waive an open task, with a reason (supervisor, board, admin)."""
+    """Waive a task not yet closed, with a reason (supervisor, board, admin)."""
     return await _supervise(
         task_id, session=session, settings=settings, client=client, user=user, idem=idem,
         if_match=if_match, action=Action.WAIVE, update=UPDATE_WAIVE,
@@ -134,4 +136,76 @@ async def _supervise(
     return await actions.supervise(
         session=session, settings=settings, client=client, user=user, idem=idem,
         task_id=task_id, if_match=if_match, action=action, update=update, command=command,
+    )
+
+
+TaskKey = Annotated[
+    str, Path(pattern=r"^[a-z][a-z0-9-]{0,63}$", description="The task's key in its cycle.")
+]
+ItemIfMatch = Annotated[
+    str | None,
+    Header(
+        description="Required: the task's ETag, its `version` in GET /cycles/{cycle_id} quoted "
+        '(\"0\" for a task not yet opened). Missing: 428; another version: 412.'
+    ),
+]
+
+
+@router.post(
+    "/cycles/{cycle_id}/tasks/{task_key}/extend", response_model=ItemStatus, responses=ACTION_ERRORS
+)
+async def extend_cycle_task(
+    cycle_id: int,
+    task_key: TaskKey,
+    data: ExtendRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    if_match: ItemIfMatch = None,
+) -> ItemStatus:
+    """Move a task's due date later, opened or not yet, with a reason (supervisor, board,
+    admin): a year's future tasks are addressed by their key, as GET /cycles/{cycle_id} lists
+    them."""
+    return await _supervise_in_cycle(
+        cycle_id, task_key, session=session, settings=settings, client=client, user=user, idem=idem,
+        if_match=if_match, action=Action.EXTEND, update=UPDATE_EXTEND,
+        command=lambda key: ExtendDeadline(
+            key=key, actor=user.name, new_due_on=data.new_due_on, reason=data.reason
+        ),
+    )
+
+
+@router.post(
+    "/cycles/{cycle_id}/tasks/{task_key}/waive", response_model=ItemStatus, responses=ACTION_ERRORS
+)
+async def waive_cycle_task(
+    cycle_id: int,
+    task_key: TaskKey,
+    data: WaiveRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+    if_match: ItemIfMatch = None,
+) -> ItemStatus:
+    """Waive a task, opened or not yet, with a reason (supervisor, board, admin)."""
+    return await _supervise_in_cycle(
+        cycle_id, task_key, session=session, settings=settings, client=client, user=user, idem=idem,
+        if_match=if_match, action=Action.WAIVE, update=UPDATE_WAIVE,
+        command=lambda key: WaiveTask(key=key, actor=user.name, reason=data.reason),
+    )
+
+
+async def _supervise_in_cycle(
+    cycle_id: int, key: str, *, session: SessionDep, settings: SettingsDep,
+    client: TemporalDep, user: CurrentUser, idem: IdempotencyDep, if_match: str | None,
+    action: Action, update: str, command: Callable[[str], BaseModel],
+) -> ItemStatus:
+    return await actions.supervise_in_cycle(
+        session=session, settings=settings, client=client, user=user, idem=idem,
+        cycle_id=cycle_id, key=key, if_match=if_match, action=action, update=update,
+        command=command,
     )

@@ -52,13 +52,44 @@ async def supervise(
     idem: Idempotency, task_id: int, if_match: str | None, action: Action, update: str,
     command: Callable[[str], BaseModel],
 ) -> ItemStatus:
-    """A supervisor's change to an open task: reach, If-Match, then the workflow update."""
+    """A supervisor's change to a task not closed (open, or pending with a row): reach,
+    If-Match, then the workflow update."""
     task = await tasks.get_public(session=session, principal=user, task_id=task_id, action=action)
     await session.commit()
     checked = tasks.require_if_match(task=task, if_match=if_match)
-    tasks.check_open(task=task, if_match=checked)
+    tasks.check_open(task=task, if_match=checked, or_pending=True)
+    return await _send(
+        settings=settings, client=client, idem=idem, workflow_id=task.workflow_id, key=task.key,
+        action=action, update=update, command=command,
+    )
+
+
+async def supervise_in_cycle(
+    *, session: AsyncSession, settings: Settings, client: Client, user: Principal,
+    idem: Idempotency, cycle_id: int, key: str, if_match: str | None, action: Action,
+    update: str, command: Callable[[str], BaseModel],
+) -> ItemStatus:
+    """A supervisor's change to a cycle's task by key, opened or not yet: reach, If-Match
+    (`"0"` while it has no row), then the workflow update, which says whether there is such
+    a task and whether it may change."""
+    item = await tasks.get_in_cycle(
+        session=session, principal=user, cycle_id=cycle_id, key=key, action=action
+    )
+    await session.commit()
+    tasks.check_in_cycle_changeable(item=item, if_match=if_match)
+    return await _send(
+        settings=settings, client=client, idem=idem, workflow_id=item.workflow_id, key=key,
+        action=action, update=update, command=command,
+    )
+
+
+async def _send(
+    *, settings: Settings, client: Client, idem: Idempotency, workflow_id: str, key: str,
+    action: Action, update: str, command: Callable[[str], BaseModel],
+) -> ItemStatus:
+    """The workflow decides: send the update, remember its answer for the Idempotency-Key."""
     result = await send_update(
-        client=client, workflow_id=task.workflow_id, update=update, command=command(task.key),
+        client=client, workflow_id=workflow_id, update=update, command=command(key),
         update_id=f"{action.value}/{idem.reference()}",
         wait_seconds=settings.update_timeout_seconds,
     )

@@ -138,7 +138,8 @@ async def task_facts(*, session: AsyncSession, cycle: Cycle) -> tuple[Facts, lis
         facts[(fact.key, fact.name)] = fact
 
     for task in tasks:
-        add(Fact(task.key, "opened", task.opened_at))
+        if task.opened_at is not None:  # else pending: changed before it opened
+            add(Fact(task.key, "opened", task.opened_at))
         if task.state in ("completed", "waived"):
             add(Fact(task.key, task.state, task.closed_at, task.closed_by))
     ids = list(by_id)

@@ -92,7 +92,7 @@ async def detail(
     """Every item of the cycle: the final result, else the workflow's status query, else rows."""
     cycle, committee, template_row = row
     tasks = list((await session.scalars(select(Task).where(Task.cycle_id == cycle.id))).all())
-    task_ids = {t.key: t.id for t in tasks}
+    task_ids = {t.key: (t.id, t.version) for t in tasks}
     refusal = await stuck.last_refusal(session=session, workflow_id=cycle.workflow_id)
     await session.commit()  # hold no transaction open while Temporal answers
     public = to_public(cycle, committee, template_row).model_dump()
@@ -153,9 +153,16 @@ async def _ended_without_result(
     return ended.name
 
 
-def _with_ids(items: list[ItemStatus], task_ids: dict[str, int]) -> list[CycleItemPublic]:
+def _with_ids(
+    items: list[ItemStatus], task_ids: dict[str, tuple[int, int]]
+) -> list[CycleItemPublic]:
+    """Each item with its task row's id and version (none yet: no id, version 0)."""
     return [
-        CycleItemPublic(**item.model_dump(), task_id=task_ids.get(item.key)) for item in items
+        CycleItemPublic(
+            **item.model_dump(), task_id=task_ids.get(item.key, (None, 0))[0],
+            version=task_ids.get(item.key, (None, 0))[1],
+        )
+        for item in items
     ]
 
 

@@ -34,6 +34,7 @@ from domain.contracts import (
     LadderStepRecorded,
     Recorded,
     TaskChanged,
+    TaskDescribed,
     TaskOpened,
 )
 from domain.task_states import highest_rung, level_of, state_of
@@ -44,7 +45,7 @@ def _subject(workflow_id: str, key: str) -> str:
     return f"{workflow_id}/{key}"
 
 
-async def _template_run_by(*, session: AsyncSession, event: TaskOpened) -> TemplateRow:
+async def _template_run_by(*, session: AsyncSession, event: TaskDescribed) -> TemplateRow:
     """The stored template the workflow was started with, as its event names it.
 
     An event that names none comes from a worker older than the field: the current template
@@ -70,7 +71,9 @@ async def _template_run_by(*, session: AsyncSession, event: TaskOpened) -> Templ
     return row
 
 
-async def _adopt_cycle(*, session: AsyncSession, event: TaskOpened, actor: str) -> Cycle:
+async def _adopt_cycle(
+    *, session: AsyncSession, event: TaskDescribed, at: datetime, actor: str
+) -> Cycle:
     """The cycle of a workflow started outside the API, adopted with the template it runs."""
     committee = await committees.get_by_code(session=session, code=event.committee)
     if committee is None:
@@ -85,7 +88,7 @@ async def _adopt_cycle(*, session: AsyncSession, event: TaskOpened, actor: str) 
     template = await _template_run_by(session=session, event=event)
     cycle = Cycle(
         workflow_id=event.workflow_id, committee_id=committee.id, year=event.year,
-        template_id=template.id, status="running", started_at=event.opened_at,
+        template_id=template.id, status="running", started_at=at,
     )
     session.add(cycle)
     await session.flush()
@@ -171,8 +174,10 @@ async def _resolve_all(*, session: AsyncSession, task: Task, at: datetime) -> No
     )
 
 
-async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str) -> Recorded:
-    """Create the task row, open, and tell its committee."""
+async def _cycle_and_task(
+    *, session: AsyncSession, event: TaskDescribed, at: datetime, actor: str
+) -> tuple[Cycle, Task | None]:
+    """The task's cycle (adopted if the API did not start it) and its row, if it has one."""
     found = (
         await session.execute(
             select(Cycle, Task)
@@ -185,20 +190,35 @@ async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str)
         if cycle.status == CycleState.STARTING:
             # Its workflow records tasks, so it runs: the start's answer was lost on the way.
             cycle.status = CycleState.RUNNING
-    else:
-        cycle = await _adopt_cycle(session=session, event=event, actor=actor)
-        existing = await session.scalar(
-            select(Task).where(Task.cycle_id == cycle.id, Task.key == event.key)
-        )
-    if existing is not None:
-        return Recorded(id=existing.id, created=False)
-    task = Task(
-        cycle_id=cycle.id, key=event.key, item_key=event.item_key, occurrence=event.occurrence,
-        stage=event.stage.value, evidence_kind=event.evidence.value, title_vi=event.title_vi,
-        title_en=event.title_en, state=ItemState.OPEN.value, opens_on=event.opens_on,
-        due_on=event.due_on, opened_at=event.opened_at, late=False, escalation_level=0,
+        return cycle, existing
+    cycle = await _adopt_cycle(session=session, event=event, at=at, actor=actor)
+    existing = await session.scalar(
+        select(Task).where(Task.cycle_id == cycle.id, Task.key == event.key)
     )
-    session.add(task)
+    return cycle, existing
+
+
+async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str) -> Recorded:
+    """Create the task row (or open the pending one), open, and tell its committee."""
+    cycle, existing = await _cycle_and_task(
+        session=session, event=event, at=event.opened_at, actor=actor
+    )
+    if existing is not None and existing.state != ItemState.PENDING.value:
+        return Recorded(id=existing.id, created=False)
+    if existing is None:
+        task = Task(
+            cycle_id=cycle.id, key=event.key, item_key=event.item_key,
+            occurrence=event.occurrence, stage=event.stage.value,
+            evidence_kind=event.evidence.value, title_vi=event.title_vi,
+            title_en=event.title_en, state=ItemState.OPEN.value, opens_on=event.opens_on,
+            due_on=event.due_on, opened_at=event.opened_at, late=False, escalation_level=0,
+        )
+        session.add(task)
+    else:  # changed before it opened: it opens now, on the due date the workflow holds
+        task = existing
+        task.state = ItemState.OPEN.value
+        task.opened_at = event.opened_at
+        task.due_on = event.due_on
     await session.flush()
     await notify(
         session, committee_id=cycle.committee_id, task=task, kind="task_opened",
@@ -209,6 +229,32 @@ async def record_opened(*, session: AsyncSession, event: TaskOpened, actor: str)
         subject=_subject(event.workflow_id, event.key), payload=event.model_dump(mode="json"),
     )
     return Recorded(id=task.id, created=True)
+
+
+async def _pending_task(
+    *, session: AsyncSession, event: TaskChanged, actor: str
+) -> tuple[Task, Cycle]:
+    """The row of a task changed before it opened, created pending from the workflow's
+    description the first time; 404 without one (a worker older than the description)."""
+    described = event.task
+    if described is None or described.key != event.key:
+        raise NotFound(f"no task {event.key!r} has been opened in {event.workflow_id}")
+    cycle, existing = await _cycle_and_task(
+        session=session, event=described, at=event.at, actor=actor
+    )
+    if existing is not None:
+        return existing, cycle
+    task = Task(
+        cycle_id=cycle.id, key=described.key, item_key=described.item_key,
+        occurrence=described.occurrence, stage=described.stage.value,
+        evidence_kind=described.evidence.value, title_vi=described.title_vi,
+        title_en=described.title_en, state=ItemState.PENDING.value,
+        opens_on=described.opens_on, due_on=described.due_on, opened_at=None, late=False,
+        escalation_level=0,
+    )
+    session.add(task)
+    await session.flush()
+    return task, cycle
 
 
 async def record_completion(
@@ -312,7 +358,12 @@ async def record_ladder_step(
 
 async def record_change(*, session: AsyncSession, event: TaskChanged, actor: str) -> Recorded:
     """A supervisor's extension (the due date moves) or waiver (the task closes)."""
-    task, cycle = await _task_for(session=session, workflow_id=event.workflow_id, key=event.key)
+    try:
+        task, cycle = await _task_for(
+            session=session, workflow_id=event.workflow_id, key=event.key
+        )
+    except NotFound:
+        task, cycle = await _pending_task(session=session, event=event, actor=actor)
     existing = await session.scalar(
         select(TaskChangeRow).where(
             TaskChangeRow.task_id == task.id, TaskChangeRow.change == event.change,

@@ -63,6 +63,12 @@ def due_as_of(task: Task, changes: list[TaskChange], at: datetime) -> date:
     return task.due_on
 
 
+def _recorded_since(task: Task, changes: list[TaskChange]) -> datetime | None:
+    """When the task's row first says something: it opened, or (pending) it was changed."""
+    return min([t for t in (task.opened_at, *(c.at for c in changes)) if t is not None],
+               default=None)
+
+
 def tally_cycle(
     *, planned: list[tuple[str, date]], tasks: list[Task], changes: dict[int, list[TaskChange]],
     escalations: list[Escalation], at: datetime,
@@ -70,7 +76,10 @@ def tally_cycle(
     """One cycle's counts at `at`. `planned` is the template's (key, due date) of each item."""
     tally = Tally(committees=1)
     counts = tally.counts
-    opened = {t.key: t for t in tasks if t.opened_at < at}
+    opened = {
+        t.key: t for t in tasks
+        if (since := _recorded_since(t, changes.get(t.id, []))) is not None and since < at
+    }
     planned_keys = {key for key, _ in planned}
     items: list[tuple[date, Task | None]] = [(due, opened.get(key)) for key, due in planned]
     items += [(t.due_on, t) for key, t in opened.items() if key not in planned_keys]
@@ -140,7 +149,9 @@ async def summarise(
     )).tuples().all():
         reports[task.cycle_id].append((task, submission))
     if as_of is None:  # a time-scaled rehearsal runs ahead of real time: its latest record is now
-        recorded = [t.opened_at for t in tasks] + [t.closed_at for t in tasks if t.closed_at]
+        recorded = [t.opened_at for t in tasks if t.opened_at] + [
+            t.closed_at for t in tasks if t.closed_at
+        ]
         at = max([at, *(instant + timedelta(microseconds=1) for instant in recorded)])
 
     own: dict[int, Tally] = {}

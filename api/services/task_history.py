@@ -32,7 +32,8 @@ async def task_events(*, session: AsyncSession, task_id: int) -> list[TaskEvent]
     task = await session.get(Task, task_id)
     if task is None:
         return []
-    events = [TaskEvent(at=task.opened_at, kind="opened")]
+    # A pending row (changed before it opened) has no opening yet.
+    events = [TaskEvent(at=task.opened_at, kind="opened")] if task.opened_at else []
     rungs = await session.execute(
         select(Escalation, Committee.code)
         .join(Committee, Escalation.target_committee_id == Committee.id)

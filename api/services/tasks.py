@@ -25,7 +25,7 @@ from api.services.access import Action, Principal, Scope, authorize
 from domain.contracts import ItemState, RejectionType
 from domain.dates import dates_outside_window, evidence_window
 from domain.evidence import parse_evidence
-from domain.task_states import OPEN_STATES
+from domain.task_states import CLOSED_STATES, OPEN_STATES
 from domain.template import EvidenceKind, Rung, Stage
 
 
@@ -167,6 +167,84 @@ async def get_public(
     return to_public(row[0], row[1], row[2])
 
 
+# The entity tag of a task that has no row yet (not opened, never changed): version 0.
+NO_ROW_ETAG = '"0"'
+
+
+@dataclass(frozen=True)
+class CycleTask:
+    """A task of a cycle addressed by its key: its row if it has one (None: pending, never
+    changed), its cycle's workflow and whether the cycle is still running."""
+
+    cycle_id: int
+    workflow_id: str
+    closed: bool
+    key: str
+    task: TaskPublic | None
+
+    @property
+    def etag(self) -> str:
+        return etag(self.task) if self.task is not None else NO_ROW_ETAG
+
+
+async def get_in_cycle(
+    *, session: AsyncSession, principal: Principal, cycle_id: int, key: str, action: Action
+) -> CycleTask:
+    """A cycle's task by key, opened or not, if the caller can see the cycle (else 404) and
+    may take `action` on its committee (else 403). Whether the cycle has such a task at all is
+    the workflow's to say."""
+    found = (
+        await session.execute(
+            select(Cycle, Committee)
+            .join(Committee, Cycle.committee_id == Committee.id)
+            .where(Cycle.id == cycle_id)
+        )
+    ).first()
+    missing = f"cycle {cycle_id} not found"
+    if found is None:
+        raise NotFound(missing)
+    cycle, committee = found
+    await authorize(
+        session=session, principal=principal, action=action, committee_id=committee.id,
+        missing=missing,
+    )
+    row = (
+        await session.execute(_rows().where(Task.cycle_id == cycle.id, Task.key == key))
+    ).first()
+    return CycleTask(
+        cycle_id=cycle.id, workflow_id=cycle.workflow_id, closed=cycle.status == "closed",
+        key=key, task=to_public(row[0], row[1], row[2]) if row is not None else None,
+    )
+
+
+def check_in_cycle_changeable(*, item: CycleTask, if_match: str | None) -> None:
+    """428 without If-Match; 409 if the task or its cycle is closed; 412 unless If-Match
+    names the task's version (`"0"` for a task with no row yet)."""
+    where = f"task {item.key!r} of cycle {item.cycle_id}"
+    if if_match is None or not if_match.strip():
+        raise PreconditionRequired(
+            f"send If-Match with the ETag of {where} (its `version` in GET /cycles/"
+            f"{item.cycle_id}, quoted; \"0\" for a task not yet opened), so the change cannot "
+            "overwrite one you have not seen",
+        )
+    if item.closed:
+        raise Conflict(
+            f"cycle {item.cycle_id} is closed; its tasks can no longer change",
+            rejection=RejectionType.TASK_NOT_OPEN,
+        )
+    if item.task is not None and item.task.state in CLOSED_STATES:
+        raise Conflict(
+            f"{where} is {item.task.state.value}; it can no longer change",
+            rejection=RejectionType.TASK_NOT_OPEN,
+        )
+    if not _matches(if_match, item.etag):
+        raise PreconditionFailed(
+            f"{where} is at {item.etag} but If-Match was {if_match}: it changed since you "
+            "read it; GET the cycle again and retry",
+            headers={"ETag": item.etag},
+        )
+
+
 def require_if_match(*, task: TaskPublic, if_match: str | None) -> str:
     """428 unless the request is conditional: a change must name the version it was made on."""
     if if_match is None or not if_match.strip():
@@ -183,12 +261,13 @@ def _matches(if_match: str, current: str) -> bool:
     return "*" in tags or current in tags
 
 
-def check_open(*, task: TaskPublic, if_match: str) -> None:
+def check_open(*, task: TaskPublic, if_match: str, or_pending: bool = False) -> None:
     """409 unless the task can still change; then 412 if If-Match names another version.
 
+    `or_pending`: a task not yet opened can change too (a supervisor extends or waives it).
     A closed task is 409 whatever the version: the change would fail without the condition too.
     """
-    if task.state not in OPEN_STATES:
+    if task.state not in OPEN_STATES and not (or_pending and task.state is ItemState.PENDING):
         raise Conflict(
             f"task {task.id} is {task.state.value}; it can no longer change",
             rejection=RejectionType.TASK_NOT_OPEN,

@@ -91,6 +91,7 @@ class World:
     shared: dict[str, dict[str, Any]] = field(default_factory=dict)  # place -> a task
     pool: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # place -> fresh tasks
     serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    taken: set[tuple[int, str]] = field(default_factory=set)  # unopened tasks a cell changed
 
     def headers(self, role: str) -> dict[str, str]:
         if role == "anonymous":
@@ -121,6 +122,27 @@ class World:
                     IdempotencyKey.key == stored_key(principal=principal, key=key)
                 )
             )
+
+    async def unopened(self, place: str, *, take: bool) -> tuple[int, dict[str, Any]]:
+        """A task of one of the place's cycles that has not opened, has no row (no other cell
+        wrote one) and that no other task waits for (changing it opens nothing else); taken,
+        for a cell that changes it."""
+        board = self.headers("board")
+        cycles = (await self.client.get(
+            "/cycles", params={"committee": COMMITTEE[place], "limit": 50}, headers=board
+        )).json()["items"]
+        for cycle in cycles:
+            response = await self.client.get(f"/cycles/{cycle['id']}", headers=board)
+            items: list[dict[str, Any]] = response.json()["items"]
+            awaited = {key for item in items for key in item["prerequisites"]}
+            for item in items:
+                if (item["state"] == "pending" and item["task_id"] is None
+                        and item["key"] not in awaited
+                        and (cycle["id"], item["key"]) not in self.taken):
+                    if take:
+                        self.taken.add((cycle["id"], item["key"]))
+                    return cycle["id"], item
+        raise AssertionError(f"the {place} cycles have no unopened task left")
 
     async def etag(self, task: dict[str, Any]) -> str:
         response = await self.client.get(f"/tasks/{task['id']}", headers=self.headers("board"))
@@ -324,6 +346,21 @@ def _action(action: str) -> Builder:
     return build
 
 
+def _unopened_action(action: str) -> Builder:
+    async def build(world: World, role: str, place: str, succeeds: bool) -> Call:
+        cycle_id, item = await world.unopened(place, take=succeeds)
+        due = date.fromisoformat(item["due_on"])
+        body = {
+            "extend": {"new_due_on": (due + timedelta(days=7)).isoformat(),
+                       "reason": "Đơn vị đang kiện toàn"},
+            "waive": {"reason": "Đơn vị sáp nhập"},
+        }[action]
+        headers = {"If-Match": f'"{item["version"]}"'}
+        return Call("POST", f"/cycles/{cycle_id}/tasks/{item['key']}/{action}", body, headers)
+
+    return build
+
+
 def scratch_task(n: int) -> TaskOpened:
     """The opening of scratch task `matrix-{n}`, recorded where no workflow runs: a key and an
     occurrence no other task of the scratch cycle has (both are unique per cycle)."""
@@ -383,6 +420,8 @@ BUILDERS: dict[str, Builder] = {
     "POST /tasks/{task_id}/complete": _action("complete"),
     "POST /tasks/{task_id}/extend": _action("extend"),
     "POST /tasks/{task_id}/waive": _action("waive"),
+    "POST /cycles/{cycle_id}/tasks/{task_key}/extend": _unopened_action("extend"),
+    "POST /cycles/{cycle_id}/tasks/{task_key}/waive": _unopened_action("waive"),
     "GET /escalations": _static("GET", "/escalations"),
     "POST /internal/tasks/opened": _internal("tasks/opened"),
     "POST /internal/tasks/completed": _internal("tasks/completed"),

@@ -78,6 +78,8 @@ EXPECTED: dict[str, dict[str, Status]] = {
     ),
     "POST /tasks/{task_id}/extend": SUPERVISES,
     "POST /tasks/{task_id}/waive": SUPERVISES,
+    "POST /cycles/{cycle_id}/tasks/{task_key}/extend": SUPERVISES,
+    "POST /cycles/{cycle_id}/tasks/{task_key}/waive": SUPERVISES,
     "GET /escalations": EVERYONE,
     "POST /internal/tasks/opened": worker_only(201),
     "POST /internal/tasks/completed": worker_only(201),
