@@ -129,6 +129,13 @@ class UserRevoke(Strict):
     reason: Reason | None = Field(default=None, description="Why, for the audit log.")
 
 
+class PasswordLinkCreated(BaseModel):
+    user_id: int
+    name: str
+    url: str = Field(description="Opens the page that sets the user's web password; shown once.")
+    expires_at: datetime
+
+
 # Cycles.
 
 

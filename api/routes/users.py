@@ -1,16 +1,26 @@
-"""Users and their tokens: issuing one (shown once), listing who exists, revoking a token."""
+"""Users and their tokens: issuing one (shown once), listing who exists, revoking a token,
+and the one-time link that sets a user's web password."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.deps import CurrentUser, IdempotencyDep, SessionDep
-from api.models import Role
+from api.deps import CurrentUser, IdempotencyDep, SessionDep, SettingsDep
+from api.models import Role, User, utcnow
 from api.problems import problem_responses
-from api.schemas import Code, UserCreate, UserCreated, UserPage, UserPublic, UserRevoke
-from api.services import users
+from api.schemas import (
+    Code,
+    PasswordLinkCreated,
+    UserCreate,
+    UserCreated,
+    UserPage,
+    UserPublic,
+    UserRevoke,
+)
+from api.services import signin, users
 from api.services.access import Action, require, scope_for
 
 router = APIRouter(tags=["users"])
@@ -86,3 +96,31 @@ async def revoke_user(
     await idem.remember(status=status.HTTP_200_OK, body=revoked, session=session)
     await session.commit()
     return revoked
+
+
+@router.post(
+    "/users/{user_id}/password-link",
+    response_model=PasswordLinkCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_password_link(
+    user_id: Annotated[int, Path(ge=1)],
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    idem: IdempotencyDep,
+) -> PasswordLinkCreated:
+    """Issue a one-time link that sets (or resets) a user's web password (admin)."""
+    require(user, Action.MANAGE_USERS)
+    token = await signin.issue_link(session=session, user_id=user_id, actor=user.name)
+    target = await session.get(User, user_id)
+    assert target is not None  # issue_link found it
+    created = PasswordLinkCreated(
+        user_id=user_id, name=target.name,
+        url=f"{settings.public_url.rstrip('/')}/web/password/{token}",
+        expires_at=utcnow() + timedelta(hours=signin.LINK_HOURS),
+    )
+    await idem.remember(status=status.HTTP_201_CREATED, body=created, session=session)
+    await session.commit()
+    return created

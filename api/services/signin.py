@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import Sessions, run_unit_of_work
 from api.models import PasswordLink, Role, User, WebSession, utcnow
-from api.problems import NotFound, Unprocessable
+from api.problems import Conflict, NotFound, Unprocessable
 from api.services.access import Principal
 from api.services.audit import append_audit
 from api.services.users import hash_token
@@ -39,10 +39,13 @@ def wait_after(failures: int) -> timedelta:
 
 
 async def issue_link(*, session: AsyncSession, user_id: int, actor: str) -> str:
-    """A one-time token that sets (or resets) the user's password; returned once."""
+    """A one-time token that sets (or resets) the user's password; returned once. 404 for no
+    such user, 409 for a revoked one."""
     user = await session.get(User, user_id)
     if user is None or user.role == Role.SERVICE.value:
         raise NotFound(f"user {user_id} not found")
+    if user.revoked_at is not None:
+        raise Conflict(f"user {user_id} is revoked; a revoked user cannot sign in again")
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(PasswordLink(

@@ -272,6 +272,14 @@ async def _revoke(world: World, role: str, place: str, succeeds: bool) -> Call:
     return Call("POST", f"/users/{user_id}/revoke", {"reason": "left the committee"})
 
 
+async def _password_link(world: World, role: str, place: str, succeeds: bool) -> Call:
+    name = f"matrix-forgetful-{next(world.serial)}"
+    await world.factory.token("staff", COMMITTEE[place], name=name)
+    async with world.sessions() as session:
+        user_id = await session.scalar(select(User.id).where(User.name == name))
+    return Call("POST", f"/users/{user_id}/password-link")
+
+
 async def _notice(world: World, role: str, place: str, status: str) -> NotificationDelivery:
     """A delivery of a fresh notification to the caller (to the staff for the worker or no
     one): in-app and sent, or by email and failed."""
@@ -410,6 +418,7 @@ BUILDERS: dict[str, Builder] = {
     "POST /users": _new_user,
     "GET /users": _static("GET", "/users"),
     "POST /users/{user_id}/revoke": _revoke,
+    "POST /users/{user_id}/password-link": _password_link,
     "POST /cycles": _start_cycle,
     "POST /years/{year}/cycles": _start_year,
     "GET /cycles": _static("GET", "/cycles"),

@@ -62,6 +62,9 @@ EXPECTED: dict[str, dict[str, Status]] = {
     "POST /users/{user_id}/revoke": people(
         staff=403, supervisor=403, board=403, auditor=403, admin=200
     ),
+    "POST /users/{user_id}/password-link": people(
+        staff=403, supervisor=403, board=403, auditor=403, admin=201
+    ),
     "POST /cycles": people(
         staff=(403, 404), supervisor=(403, 404), board=200, auditor=403, admin=200
     ),

@@ -45,6 +45,10 @@ async def test_staff_sign_in_and_complete_the_plan_through_its_form(
     waiting = page.get_by_role("region", name=re.compile("^Chờ công việc khác"))
     await expect(waiting).to_contain_text(f"chờ: {plan['title_vi']}")  # the roster waits
     await checked_page(page, tmp_path, "inbox")
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await checked_page(page, tmp_path, "inbox-phone")
+    await page.set_viewport_size({"width": 1280, "height": 800})
 
     await row.get_by_role("link").click()
     await expect(page).to_have_url(f"{live.url}/web/tasks/{plan['id']}")

@@ -14,7 +14,7 @@ from api.models import AuditEvent, User, WebSession, utcnow
 from api.services.signin import FREE_FAILURES, issue_link, link_user
 from api.settings import Settings
 from tests.api.conftest import asgi_client
-from tests.api.factories import Factory
+from tests.api.factories import Factory, bearer
 from tests.web.conftest import PASSWORD, person
 from yearwheel.users import create_user_with_link, password_url, set_passwords
 
@@ -182,3 +182,39 @@ async def test_the_demo_gives_its_people_one_password_through_their_links(
             client.cookies.clear()
             assert (await try_sign_in(client, name, PASSWORD)).status_code == 303
     assert len(await audit(factory.sessions, "user.password_set")) == 2
+
+
+async def test_an_admin_issues_a_password_link_over_the_api(
+    settings: Settings, factory: Factory
+) -> None:
+    await factory.tree()
+    admin = bearer(await factory.token("admin"))
+    await factory.token("staff", "GR", name="clerk")
+    await factory.token("staff", "GR", name="gone")
+    async with factory.sessions() as session:
+        ids = dict((await session.execute(select(User.name, User.id))).tuples().all())
+        gone = await session.get(User, ids["gone"])
+        assert gone is not None
+        gone.revoked_at = utcnow()
+        await session.commit()
+    async with asgi_client(settings) as client:
+        headers = {**admin, "Idempotency-Key": "link-1"}
+        issued = await client.post(f"/users/{ids['clerk']}/password-link", headers=headers)
+        assert issued.status_code == 201, issued.text
+        url = issued.json()["url"]
+        assert url.startswith(f"{settings.public_url}/web/password/")
+        again = await client.post(f"/users/{ids['clerk']}/password-link", headers=headers)
+        assert (again.status_code, again.json()["url"]) == (201, url)  # replayed, not reissued
+        path = url.removeprefix(settings.public_url)
+        token = await form_token(client, path)
+        done = await client.post(path, data={"csrf_token": token, "password": PASSWORD,
+                                             "repeat": PASSWORD})
+        assert done.status_code == 303
+        assert (await try_sign_in(client, "clerk", PASSWORD)).status_code == 303
+        revoked = await client.post(f"/users/{ids['gone']}/password-link", headers=admin)
+        assert revoked.status_code == 409
+        staff = await client.post(f"/users/{ids['clerk']}/password-link",
+                                  headers=bearer(await factory.token("staff", "GR")))
+        assert staff.status_code == 403
+    issued_events = await audit(factory.sessions, "user.password_link")
+    assert [e.subject for e in issued_events] == [f"user/{ids['clerk']}"]
