@@ -179,7 +179,26 @@ async def resumed(stand: Stand, year: int) -> dict[str, WorkflowHistory]:
     return {"resumed": await run.closed()}
 
 
+async def extended_unopened(stand: Stand, year: int) -> dict[str, WorkflowHistory]:
+    """The 6-month report is extended in May, before it opens, by its key in the cycle; it
+    opens on 1 June due on the moved date, reminds under it and is completed."""
+    run = await CycleRun(stand, "UNOPENED", year).start()
+    await run.complete("plan", at(year, 1, 10))
+    await run.complete("roster", at(year, 1, 20))
+
+    async def extended_before_it_opens() -> None:
+        await run.extend_by_key("report-h1", at(year, 5, 20), date(year, 7, 15),
+                                "Sơ kết 6 tháng lùi sang tháng 7")
+        await run.advance_to(at(year, 7, 9))
+        await run.task("report-h1", rung="reminder")
+        await run.complete("report-h1", at(year, 7, 10))
+
+    await _rest_on_time(run, instead={"report-h1": extended_before_it_opens})
+    return {"extended-unopened": await run.closed()}
+
+
 STORIES: dict[str, Story] = {
     "on-time": on_time, "late": late, "extended": extended, "waived": waived,
     "roster-consolidation": roster_consolidation, "resumed": resumed,
+    "extended-unopened": extended_unopened,
 }

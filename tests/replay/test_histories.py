@@ -28,7 +28,8 @@ from workflows.sandbox import workflow_runner
 HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))
 EXPECTED = {"on-time", "late", "late-running", "extended", "extended-before-withdrawal-patch",
-            "waived", "roster-consolidation", "late-before-rung-patch", "resumed"}
+            "waived", "roster-consolidation", "late-before-rung-patch", "resumed",
+            "extended-unopened"}
 
 
 def saved(name: str) -> WorkflowHistory:
