@@ -102,8 +102,18 @@ async def test_another_committee_and_a_form_without_its_token_are_refused(
     await person(factory.sessions, name="clerk-GR", role="staff", committee="GR")
     page = await browser.new_page(base_url=live.url, locale="vi-VN")
 
-    await page.goto("/web/sign-in")
-    await sign_in(page, name="clerk-GR2")
+    await page.goto("/web/sign-in")  # by keyboard alone: skip link, home link, then the form
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Bỏ qua, đến nội dung chính")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Yearwheel")).to_be_focused()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Tên đăng nhập")).to_be_focused()
+    await page.keyboard.type("clerk-GR2")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Mật khẩu")).to_be_focused()
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", name="Đang mở (0)")).to_be_visible()
     response = await page.goto(f"/web/tasks/{plan['id']}")  # GR's task: not in GR2's reach
     assert response is not None and response.status == 404
