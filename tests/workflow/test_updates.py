@@ -200,6 +200,12 @@ async def test_extensions_must_move_the_due_date_later_within_the_next_year(
         # A pending task may be extended: it opens with the new date.
         pending = await cycle.extend("roster", date(y + 1, 1, 31))
         assert (pending.state, pending.due_on) == (ItemState.PENDING, date(y + 1, 1, 31))
+        # The backend has no row for it yet: the change describes the task, so it can keep one
+        # (pending) instead of answering that no such task has opened.
+        change = next(c for c in cycle.backend.changes() if c.key == "roster")
+        assert change.task is not None
+        assert (change.task.key, change.task.due_on) == ("roster", change.previous_due_on)
+        assert "roster" not in {e.key for e in cycle.backend.opened()}
 
         await cycle.waive("plan")
         with pytest.raises(WorkflowUpdateFailedError) as caught:
