@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.models import Committee
+from api.models import Committee, Cycle
 from api.schemas import CycleItemPublic
+from api.schemas_reports import SummaryRow
 from api.services import cycles
 from api.services.access import Scope
 from api.web.pages import today
@@ -70,3 +72,16 @@ async def committee_inbox(
                 elif day <= item.due_on <= day + timedelta(days=COMING_DAYS):
                     inbox.coming.append(item)
     return inbox
+
+
+async def latest_year(*, session: AsyncSession, scope: Scope) -> int | None:
+    """The latest year any committee within `scope` has a cycle for."""
+    year = await session.scalar(
+        select(func.max(Cycle.year)).where(scope.where(Cycle.committee_id))
+    )
+    return int(year) if year is not None else None
+
+
+def by_urgency(rows: list[SummaryRow]) -> list[SummaryRow]:
+    """Open escalations first, then tasks overdue now, then by committee."""
+    return sorted(rows, key=lambda r: (-r.open_escalations, -r.overdue_now, r.committee))

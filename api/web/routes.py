@@ -16,9 +16,9 @@ from api.deps import SessionDep, SessionsDep, SettingsDep, get_temporal
 from api.models import Committee
 from api.problems import Forbidden
 from api.schemas import TaskPublic
-from api.services import signin, tasks
+from api.services import signin, summary, tasks
 from api.services.access import Action, scope_for
-from api.web.inbox import COMING_DAYS, committee_inbox
+from api.web.inbox import COMING_DAYS, by_urgency, committee_inbox, latest_year
 from api.web.pages import render, today
 from api.web.session import (
     CSRF_FIELD,
@@ -145,7 +145,16 @@ async def inbox(
                 session=session, scope=supervised, state=state, limit=200
             )
             below += [t for t in found if committee is None or t.committee != committee.code]
+    progress = None
+    if supervised is not None and committee is not None:
+        year = await latest_year(session=session, scope=supervised)
+        if year is not None:
+            progress = await summary.summarise(
+                session=session, principal=principal, code=committee.code, year=year,
+                as_of=None,
+            )
+            progress.rows = by_urgency(progress.rows)
     return render(request, "inbox.html", signed=signed, committee=committee, box=box,
-                  below=below, supervises=supervised is not None,
+                  below=below, supervises=supervised is not None, progress=progress,
                   today=box.day if box else today(), real_today=today(),
                   coming_days=COMING_DAYS)

@@ -32,6 +32,8 @@ async def test_a_supervisor_extends_then_waives_from_a_stale_page(
     below = page.get_by_role("region", name=re.compile("^Cấp ủy cấp dưới"))
     row = below.get_by_role("row").filter(has_text=plan["title_vi"])
     await expect(row).to_contain_text("GR")
+    progress = page.get_by_role("region", name=re.compile(f"^Tiến độ năm {year.year}"))
+    await expect(progress.get_by_role("cell", name="Đảng ủy GR", exact=True)).to_have_count(1)
     await checked_page(page, tmp_path, "supervisor-inbox")
     await row.get_by_role("link").click()
     await expect(page.get_by_role("button", name="Hoàn thành công việc")).to_have_count(0)
