@@ -10,7 +10,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from domain.template import EvidenceKind, Rung, Stage, Template
 
@@ -268,6 +274,18 @@ class Recorded(Contract):
 
     id: int
     created: bool
+    also_reached: list[Rung] = Field(
+        default_factory=list,
+        description="A rung: the later rungs whose body it reached too (skipped by the cycle).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Written only when it says something: answers and histories stay as they were."""
+        data: dict[str, Any] = handler(self)
+        if not self.also_reached:
+            data.pop("also_reached", None)
+        return data
 
 
 # Names the API uses to talk to the workflow without importing it.

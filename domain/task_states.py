@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from domain.contracts import CLOSED_STATES, ItemState
 from domain.template import RUNG_ORDER, Rung
 
-__all__ = ["CLOSED_STATES", "OPEN_STATES", "highest_rung", "level_of", "state_of"]
+__all__ = [
+    "CLOSED_STATES", "OPEN_STATES", "highest_rung", "level_of", "reached_already", "state_of",
+]
 
 # A task someone can still act on: complete, extend or waive.
 OPEN_STATES = frozenset({ItemState.OPEN, ItemState.OVERDUE, ItemState.ESCALATED})
@@ -36,3 +38,12 @@ def state_of(highest: Rung | None) -> ItemState:
     if highest is Rung.OVERDUE:
         return ItemState.OVERDUE
     return ItemState.ESCALATED
+
+
+def reached_already(*, parent_id: int | None, root_id: int) -> frozenset[Rung]:
+    """The rungs a parent rung makes needless: they would reach a body it has reached.
+
+    For a committee directly under the root, the parent is the root itself: the parent rung
+    tells the root (its supervisors and its Board together), and the Board rung is skipped.
+    """
+    return frozenset({Rung.BOARD}) if parent_id == root_id else frozenset()

@@ -78,6 +78,9 @@ PATCH_RUNG_BEFORE_CHANGE = "rung-recorded-before-change"
 # An activity that failed for good (cancelled, or a worker that still fails a refusal for good)
 # is scheduled again after a wait: no answer from the backend fails the cycle.
 PATCH_ACTIVITY_FAILURES_WAIT = "activity-failures-wait"
+# A rung whose body an earlier rung reached (a committee directly under the root: parent and
+# Board are one body) is skipped, as the backend answers when it records the earlier rung.
+PATCH_SKIP_REACHED_BODY = "skip-rung-reaching-a-body-already-reached"
 # A template that dates committee levels apart: the cycle keeps its committee's dates.
 PATCH_LEVEL_DATES = "committee-level-dates"
 FAILED_ACTIVITY_WAITS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
@@ -242,7 +245,7 @@ class CommitteeCycle:
             # `at` is when the rung fell due for this task, not when the backend heard of it.
             item.recording_rung = True
             try:
-                await self._record(
+                recorded = await self._record(
                     BackendActivities.record_ladder_step,
                     LadderStepRecorded(
                         workflow_id=self._workflow_id, key=item.key, rung=rung,
@@ -252,6 +255,9 @@ class CommitteeCycle:
             finally:
                 item.recording_rung = False
             item.rung_recorded(rung, plan_version=version, calendar_now=self._calendar_now())
+            # Only a backend that says so asks the patch: older histories never carry it.
+            if recorded.also_reached and workflow.patched(PATCH_SKIP_REACHED_BODY):
+                item.skip(recorded.also_reached, reached_by=rung)
 
     async def _wait_until(self, instant: datetime, condition: Callable[[], bool]) -> bool:
         """Wait until the calendar reaches `instant` (True) or `condition` holds first (False)."""

@@ -35,6 +35,8 @@ class CycleItem:
     due_on: date
     state: ItemState = ItemState.PENDING
     fired: set[Rung] = field(default_factory=set)
+    # A rung skipped because a fired rung (the value) reached its body already.
+    skipped: dict[Rung, Rung] = field(default_factory=dict)
     plan_version: int = 0
     change_in_flight: Change | None = None
     opening: bool = False
@@ -93,9 +95,14 @@ class CycleItem:
     def next_rung(self) -> tuple[Rung, datetime] | None:
         """The earliest rung not yet fired, or None when the ladder is climbed."""
         for rung, instant in self.rungs():
-            if rung not in self.fired:
+            if rung not in self.fired and rung not in self.skipped:
                 return rung, instant
         return None
+
+    def skip(self, rungs: list[Rung], *, reached_by: Rung) -> None:
+        """`reached_by` has fired and reached these rungs' body: they are not climbed."""
+        if reached_by in self.fired:
+            self.skipped.update({rung: reached_by for rung in rungs if rung not in self.fired})
 
     def rung_instant(self, rung: Rung) -> datetime:
         return dict(self.rungs())[rung]
@@ -141,6 +148,7 @@ class CycleItem:
         self.plan_version += 1
         self.reason = reason
         self.fired -= set(withdrawn)
+        self.skipped = {rung: by for rung, by in self.skipped.items() if by in self.fired}
         self._refresh()
 
     def complete(self, *, at: datetime, actor: str, late: bool) -> None:

@@ -24,7 +24,7 @@ from api.models import TaskChange as TaskChangeRow
 from api.problems import Conflict, NotFound, Unprocessable
 from api.services import committees, rosters, tree
 from api.services.audit import append_audit
-from api.services.notify import CYCLE_FINISHED, REPORT_RECEIVED, notify
+from api.services.notify import CYCLE_FINISHED, REPORT_RECEIVED, audience, notify
 from api.services.templates import current_template
 from domain.contracts import (
     CLOSED_STATES,
@@ -37,8 +37,8 @@ from domain.contracts import (
     TaskDescribed,
     TaskOpened,
 )
-from domain.task_states import highest_rung, level_of, state_of
-from domain.template import DEFAULT_TEMPLATE, Rung, Stage
+from domain.task_states import highest_rung, level_of, reached_already, state_of
+from domain.template import DEFAULT_TEMPLATE, RUNG_ORDER, Rung, Stage
 
 
 def _subject(workflow_id: str, key: str) -> str:
@@ -323,14 +323,21 @@ async def record_ladder_step(
 ) -> Recorded:
     """Raise an escalation to the rung's target and move the task up the ladder."""
     task, committee, rungs = await _step_context(session=session, event=event)
-    for existing in rungs:
-        if existing.rung == event.rung.value and existing.due_on == event.due_on:
-            return Recorded(id=existing.id, created=False)
     # The tree of the step's own day: a committee moved mid-year escalates to its new parent.
     on = tree.day_of(event.at)
+    also: frozenset[Rung] = frozenset()
+    parent: Committee | None = None
+    if event.rung is Rung.PARENT:
+        parent = await tree.parent_as_of(session=session, committee=committee, day=on)
+        root = await tree.root_as_of(session=session, committee=committee, day=on)
+        also = reached_already(parent_id=parent.id if parent else None, root_id=root.id)
+    also_reached = sorted(also, key=RUNG_ORDER.index)
+    for existing in rungs:
+        if existing.rung == event.rung.value and existing.due_on == event.due_on:
+            return Recorded(id=existing.id, created=False, also_reached=also_reached)
     target = committee
     if event.rung is Rung.PARENT:
-        target = await tree.parent_as_of(session=session, committee=committee, day=on) or committee
+        target = parent or committee
     elif event.rung is Rung.BOARD:
         target = await tree.root_as_of(session=session, committee=committee, day=on)
     closed = ItemState(task.state) in CLOSED_STATES
@@ -347,13 +354,16 @@ async def record_ladder_step(
         message=f"{committee.code}: {task.title_en} (due {event.due_on.isoformat()}) "
         f"reached the {event.rung.value} rung.",
         at=event.at,
+        # One body for the parent and the Board: one notice to both, the Board rung skipped.
+        roles=(*audience(Rung.PARENT.value), *audience(Rung.BOARD.value)) if also else None,
     )
     await append_audit(
         session=session, actor=actor, action=f"task.{event.rung.value}",
         subject=_subject(event.workflow_id, event.key),
-        payload={**event.model_dump(mode="json"), "target": target.code},
+        payload={**event.model_dump(mode="json"), "target": target.code,
+                 **({"also_reached": [r.value for r in also_reached]} if also_reached else {})},
     )
-    return Recorded(id=escalation.id, created=True)
+    return Recorded(id=escalation.id, created=True, also_reached=also_reached)
 
 
 async def record_change(*, session: AsyncSession, event: TaskChanged, actor: str) -> Recorded:

@@ -8,7 +8,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.models import Committee, Escalation, Notification, Task, TaskChange
+from api.models import (
+    Committee,
+    Escalation,
+    Notification,
+    NotificationDelivery,
+    Task,
+    TaskChange,
+    User,
+)
 from domain.calendar import HCM
 from domain.contracts import LadderStepWithdrawn, cycle_workflow_id
 from domain.template import Rung
@@ -67,6 +75,33 @@ async def test_each_rung_goes_to_its_target(
     assert note is not None and note.recipient_committee_id == target_id
     again = await record(api, "ladder", ladder("GR", rung=rung))
     assert again.json() == {"id": response.json()["id"], "created": False}
+
+
+async def test_under_the_root_the_parent_rung_tells_parent_and_board_at_once(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    await factory.token("supervisor", "BLOC", name="supervisor-BLOC")
+    await factory.token("board", "BLOC", name="board-BLOC")
+    await factory.token("supervisor", "UP", name="supervisor-UP")
+    await record(api, "tasks/opened", opened("UP"))
+    response = await record(api, "ladder", ladder("UP", rung=Rung.PARENT), key="step")
+    assert response.status_code == 201
+    # The parent is the root: the Board rung would reach the same body, so it is skipped.
+    assert response.json()["also_reached"] == ["board"]
+    assert await _escalations(factory) == [("parent", "BLOC", 1, True)]
+    async with factory.sessions() as session:
+        told = set((await session.scalars(
+            select(User.name).join(NotificationDelivery, NotificationDelivery.user_id == User.id)
+        )).all())
+    assert told == {"supervisor-BLOC", "board-BLOC"}
+    again = await record(api, "ladder", ladder("UP", rung=Rung.PARENT))
+    assert again.json() == {"id": response.json()["id"], "created": False,
+                            "also_reached": ["board"]}
+    # Deeper in the tree the parent is not the root: nothing is skipped.
+    await record(api, "tasks/opened", opened("GR"))
+    deeper = await record(api, "ladder", ladder("GR", rung=Rung.PARENT))
+    assert deeper.status_code == 201 and "also_reached" not in deeper.json()
 
 
 async def test_the_board_rung_reaches_the_root_from_deep_in_the_tree(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from domain.contracts import ItemState
-from domain.task_states import CLOSED_STATES, OPEN_STATES, highest_rung, level_of, state_of
+from domain.task_states import (
+    CLOSED_STATES,
+    OPEN_STATES,
+    highest_rung,
+    level_of,
+    reached_already,
+    state_of,
+)
 from domain.template import Rung
 
 
@@ -26,3 +33,9 @@ def test_the_highest_standing_rung_gives_level_and_state(
 def test_open_and_closed_states_part_every_state_but_pending() -> None:
     assert not OPEN_STATES & CLOSED_STATES
     assert OPEN_STATES | CLOSED_STATES | {ItemState.PENDING} == set(ItemState)
+
+
+def test_a_board_rung_under_the_root_reaches_a_body_already_reached() -> None:
+    assert reached_already(parent_id=1, root_id=1) == {Rung.BOARD}
+    assert reached_already(parent_id=2, root_id=1) == frozenset()
+    assert reached_already(parent_id=None, root_id=1) == frozenset()

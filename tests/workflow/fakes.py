@@ -25,6 +25,7 @@ from domain.contracts import (
     TaskChanged,
     TaskOpened,
 )
+from domain.template import Rung
 
 Event = TypeVar("Event", bound=BaseModel)
 
@@ -37,6 +38,8 @@ class FakeBackend:
         self._failures: dict[str, list[ApplicationError]] = {}
         self._gates: dict[str, asyncio.Event] = {}
         self.held: dict[str, asyncio.Event] = {}
+        # What recording a rung answers it reached too (a committee directly under the root).
+        self.also_reached: dict[Rung, list[Rung]] = {}
 
     def hold(self, activity_name: str) -> None:
         """Keep calls of one activity running until `release`; `held[name]` is set once one is."""
@@ -104,7 +107,8 @@ class FakeBackend:
     @activity.defn(name=ACTIVITY_RECORD_LADDER_STEP)
     async def record_ladder_step(self, event: LadderStepRecorded) -> Recorded:
         await self._pass_gate(ACTIVITY_RECORD_LADDER_STEP)
-        return self._record(ACTIVITY_RECORD_LADDER_STEP, event)
+        recorded = self._record(ACTIVITY_RECORD_LADDER_STEP, event)
+        return recorded.model_copy(update={"also_reached": self.also_reached.get(event.rung, [])})
 
     @activity.defn(name=ACTIVITY_RECORD_TASK_CHANGE)
     async def record_task_change(self, event: TaskChanged) -> Recorded:

@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.contracts import ItemState, ItemStatus
 from domain.template import Rung
+from tests.workflow.fakes import FakeBackend
 from tests.workflow.support import day, running_cycle
 
 
@@ -102,3 +103,27 @@ async def test_rungs_already_past_under_the_new_date_stay_fired(
         assert [(s.rung, s.at) for s in cycle.backend.ladder("plan")][3:] == [
             (Rung.PARENT, day(y, 2, 11)),
         ]
+
+
+async def test_a_rung_whose_body_was_reached_is_skipped(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    backend = FakeBackend()
+    backend.also_reached = {Rung.PARENT: [Rung.BOARD]}  # the parent is the root itself
+    async with running_cycle(time_skipping_env, backend=backend) as cycle:
+        y = cycle.year
+        await cycle.advance_to(day(y, 2, 8, hour=1))
+        plan = await cycle.wait_for_item("plan", partial(reached, Rung.PARENT))
+        await cycle.advance_to(day(y, 2, 20))
+        plan = await cycle.item("plan")
+        assert (plan.rung, plan.escalation_level, plan.state) == (
+            Rung.PARENT, 1, ItemState.ESCALATED)
+        assert [s.rung for s in backend.ladder("plan")] == [
+            Rung.REMINDER, Rung.OVERDUE, Rung.PARENT]
+        # An extension that takes the parent rung back climbs it, and skips the Board, again.
+        await cycle.extend("plan", date(y, 3, 31))
+        await cycle.advance_to(day(y, 4, 20))
+        plan = await cycle.wait_for_item("plan", partial(reached, Rung.PARENT))
+        assert [(s.rung, s.due_on) for s in backend.ladder("plan")][3:] == [
+            (Rung.REMINDER, date(y, 3, 31)), (Rung.OVERDUE, date(y, 3, 31)),
+            (Rung.PARENT, date(y, 3, 31))]
