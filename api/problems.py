@@ -65,6 +65,10 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+class MalformedHeader(ProblemError):
+    status, slug, title = 400, "malformed-header", "Malformed header"
+
+
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 
@@ -151,6 +155,8 @@ def problem_response(
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI declarations of the problem responses a route may return."""
     descriptions = {
+        400: "Malformed request: the body is not valid JSON, or a header (If-Match) is not "
+        "as the route documents it",
         401: "Missing, unknown, expired or revoked token",
         403: "The caller's role may not do this",
         404: "Not found, or outside the caller's reach",
@@ -181,14 +187,49 @@ async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _json_position(document: object, position: int) -> tuple[int, int]:
+    """Line and column (from 1) of a character position in the body, as json reports them."""
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+    if not isinstance(text, str):
+        return 1, position + 1
+    line_start = text.rfind("\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1, position - line_start + 1
+
+
+def _malformed_json(request: Request, exc: RequestValidationError) -> JSONResponse | None:
+    """400 naming where the body stops being JSON, if that is what failed: FastAPI reports it
+    as a validation error whose location is the character position."""
+    for error in exc.errors():
+        if error.get("type") != "json_invalid":
+            continue
+        loc = error.get("loc", ())
+        position = loc[-1] if loc and isinstance(loc[-1], int) else 0
+        line, column = _json_position(exc.body, position)
+        reason = str((error.get("ctx") or {}).get("error", "not valid JSON"))
+        return problem_response(
+            request, status=400, title="Malformed JSON", slug="malformed-json",
+            detail=f"the body is not valid JSON: {reason} at line {line}, column {column} "
+            f"(character {position}); send one JSON object",
+            line=line, column=column, position=position,
+        )
+    return None
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    malformed = _malformed_json(request, exc)
+    if malformed is not None:
+        return malformed
     errors = field_problems(exc.errors())
     fields = ", ".join(sorted({e.field for e in errors}))
     return problem_response(
         request, status=422, title="Invalid request", slug="validation",
         detail=f"invalid fields: {fields}", errors=errors,
     )
+
+
+# What FastAPI says when a body fails to parse for a reason other than JSON syntax.
+_UNPARSED_BODY = "There was an error parsing the body"
 
 
 def _http_detail(request: Request, exc: StarletteHTTPException) -> str:
@@ -198,6 +239,9 @@ def _http_detail(request: Request, exc: StarletteHTTPException) -> str:
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
         return f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+    if exc.status_code == 400 and exc.detail == _UNPARSED_BODY:
+        return ("the body could not be read as JSON: it is not UTF-8 text, or it nests too "
+                "deeply; send one JSON object encoded as UTF-8")
     return str(exc.detail) if exc.detail else HTTPStatus(exc.status_code).phrase
 
 
@@ -221,8 +265,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         exc = StarletteHTTPException(405, exc.detail, headers)
     titles = {400: "Malformed request", 404: "Not found", 405: "Method not allowed",
               413: "Request body too large"}
+    unparsed = exc.status_code == 400 and exc.detail == _UNPARSED_BODY
     return problem_response(
         request, status=exc.status_code, title=titles.get(exc.status_code, "HTTP error"),
+        slug="malformed-json" if unparsed else None,
         detail=_http_detail(request, exc), headers=dict(exc.headers or {}),
     )
 

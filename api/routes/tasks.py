@@ -32,11 +32,12 @@ router = APIRouter(tags=["tasks"])
 IfMatch = Annotated[
     str | None,
     Header(
-        description="Required: the task's ETag from GET /tasks/{task_id}. Missing: 428; "
-        "another version (the task changed since): 412."
+        description="Required: the task's ETag from GET /tasks/{task_id}, in its double quotes "
+        "(`\"3\"`); a list of them is allowed. Missing: 428; unquoted, or `*` (which would "
+        "skip the version check): 400; another version (the task changed since): 412."
     ),
 ]
-ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 503, 504)
+ACTION_ERRORS = problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 502, 503, 504)
 
 
 @router.get("/tasks", response_model=TaskPage, responses=problem_responses(401, 422))
@@ -145,8 +146,9 @@ TaskKey = Annotated[
 ItemIfMatch = Annotated[
     str | None,
     Header(
-        description="Required: the task's ETag, its `version` in GET /cycles/{cycle_id} quoted "
-        '(\"0\" for a task not yet opened). Missing: 428; another version: 412.'
+        description="Required: the task's ETag, its `version` in GET /cycles/{cycle_id} in "
+        'double quotes (`"0"` for a task not yet opened). Missing: 428; unquoted, or `*`: 400; '
+        "another version: 412."
     ),
 ]
 

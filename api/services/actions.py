@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.services import reports, tasks
+from api.services import preconditions, reports, tasks
 from api.services.access import Action, Principal
 from api.services.idempotency import Idempotency
 from api.services.updates import send_update
@@ -28,7 +28,7 @@ async def complete(
         session=session, principal=user, task_id=task_id, action=Action.COMPLETE
     )
     await session.commit()  # nothing is written here; hold no transaction while Temporal works
-    checked = tasks.require_if_match(task=task, if_match=if_match)
+    checked = preconditions.require_if_match(task=task, if_match=if_match)
     tasks.check_evidence(task=task, evidence=evidence)
     tasks.check_open(task=task, if_match=checked)
     # A roster is held to the roster rules here (422 naming the rule); a report gets its draft.
@@ -56,7 +56,7 @@ async def supervise(
     If-Match, then the workflow update."""
     task = await tasks.get_public(session=session, principal=user, task_id=task_id, action=action)
     await session.commit()
-    checked = tasks.require_if_match(task=task, if_match=if_match)
+    checked = preconditions.require_if_match(task=task, if_match=if_match)
     tasks.check_open(task=task, if_match=checked, or_pending=True)
     return await _send(
         settings=settings, client=client, idem=idem, workflow_id=task.workflow_id, key=task.key,

@@ -16,11 +16,11 @@ from api.problems import (
     Conflict,
     NotFound,
     PreconditionFailed,
-    PreconditionRequired,
     Unprocessable,
     field_problems,
 )
 from api.schemas import TaskPublic
+from api.services import preconditions
 from api.services.access import Action, Principal, Scope, authorize
 from domain.contracts import ItemState, RejectionType
 from domain.dates import dates_outside_window, evidence_window
@@ -221,12 +221,14 @@ def check_in_cycle_changeable(*, item: CycleTask, if_match: str | None) -> None:
     """428 without If-Match; 409 if the task or its cycle is closed; 412 unless If-Match
     names the task's version (`"0"` for a task with no row yet)."""
     where = f"task {item.key!r} of cycle {item.cycle_id}"
-    if if_match is None or not if_match.strip():
-        raise PreconditionRequired(
-            f"send If-Match with the ETag of {where} (its `version` in GET /cycles/"
-            f"{item.cycle_id}, quoted; \"0\" for a task not yet opened), so the change cannot "
-            "overwrite one you have not seen",
-        )
+    tags = preconditions.parse_if_match(
+        if_match,
+        missing=f"send If-Match with the ETag of {where} (its `version` in GET /cycles/"
+        f"{item.cycle_id}, quoted; \"0\" for a task not yet opened), so the change cannot "
+        "overwrite one you have not seen",
+        source=f"the `version` of {where} in GET /cycles/{item.cycle_id} (\"0\" for a task "
+        "not yet opened)",
+    )
     if item.closed:
         raise Conflict(
             f"cycle {item.cycle_id} is closed; its tasks can no longer change",
@@ -237,31 +239,18 @@ def check_in_cycle_changeable(*, item: CycleTask, if_match: str | None) -> None:
             f"{where} is {item.task.state.value}; it can no longer change",
             rejection=RejectionType.TASK_NOT_OPEN,
         )
-    if not _matches(if_match, item.etag):
+    if not preconditions.matches(tags, item.etag):
         raise PreconditionFailed(
-            f"{where} is at {item.etag} but If-Match was {if_match}: it changed since you "
-            "read it; GET the cycle again and retry",
+            preconditions.mismatch_detail(
+                tags=tags, current=item.etag, source=f"GET /cycles/{item.cycle_id}",
+                stale=f"{where} is at {item.etag} but If-Match was {', '.join(tags)}: it "
+                "changed since you read it; GET the cycle again and retry",
+            ),
             headers={"ETag": item.etag},
         )
 
 
-def require_if_match(*, task: TaskPublic, if_match: str | None) -> str:
-    """428 unless the request is conditional: a change must name the version it was made on."""
-    if if_match is None or not if_match.strip():
-        raise PreconditionRequired(
-            f"send If-Match with task {task.id}'s ETag (from GET /tasks/{task.id}), so the "
-            "change cannot overwrite one you have not seen",
-        )
-    return if_match
-
-
-def _matches(if_match: str, current: str) -> bool:
-    """RFC 9110 If-Match: `*`, or a list of entity tags compared strongly."""
-    tags = [tag.strip() for tag in if_match.split(",")]
-    return "*" in tags or current in tags
-
-
-def check_open(*, task: TaskPublic, if_match: str, or_pending: bool = False) -> None:
+def check_open(*, task: TaskPublic, if_match: list[str], or_pending: bool = False) -> None:
     """409 unless the task can still change; then 412 if If-Match names another version.
 
     `or_pending`: a task not yet opened can change too (a supervisor extends or waives it).
@@ -272,10 +261,13 @@ def check_open(*, task: TaskPublic, if_match: str, or_pending: bool = False) -> 
             f"task {task.id} is {task.state.value}; it can no longer change",
             rejection=RejectionType.TASK_NOT_OPEN,
         )
-    if not _matches(if_match, etag(task)):
+    if not preconditions.matches(if_match, etag(task)):
         raise PreconditionFailed(
-            f"task {task.id} is at version {task.version} ({etag(task)}) but If-Match was "
-            f"{if_match}: it changed since you read it; GET it again and retry",
+            preconditions.mismatch_detail(
+                tags=if_match, current=etag(task), source=f"GET /tasks/{task.id}",
+                stale=f"task {task.id} is at version {task.version} ({etag(task)}) but If-Match "
+                f"was {', '.join(if_match)}: it changed since you read it; GET it again and retry",
+            ),
             headers={"ETag": etag(task)},
         )
 

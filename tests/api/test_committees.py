@@ -72,14 +72,50 @@ async def test_invalid_committee_is_422_with_fields_and_writes_nothing(
     assert await factory.counts() == before
 
 
-async def test_malformed_json_is_a_422_problem(api: httpx.AsyncClient, factory: Factory) -> None:
+@pytest.mark.parametrize(
+    ("body", "line", "column", "position"),
+    [(b'{"code": "A",', 1, 14, 13), (b'{\n  "code": "A",\n  "name": x\n}', 3, 11, 27),
+     (b"41", None, None, None), (b"", None, None, None), (b'{"name": "B\xc3\xacnh" ,}', 1, 18, 17)],
+    ids=["truncated", "third-line", "a-number", "empty", "trailing-comma"],
+)
+async def test_malformed_json_is_a_400_naming_line_and_column(
+    api: httpx.AsyncClient, factory: Factory, body: bytes, line: int | None,
+    column: int | None, position: int | None,
+) -> None:
     admin = await factory.token("admin")
+    before = await factory.counts()
     response = await api.post(
-        "/committees", content=b'{"code": "A",',
+        "/committees", content=body,
         headers={**bearer(admin), "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["type"] == "json_invalid"
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    if line is None:  # JSON, only not an object (or no body at all): the fields are invalid
+        assert response.status_code == 422, response.text
+        assert problem["type"] == "/problems/validation"
+    else:
+        assert response.status_code == 400, response.text
+        assert problem["type"] == "/problems/malformed-json"
+        assert (problem["line"], problem["column"], problem["position"]) == (line, column, position)
+        assert f"at line {line}, column {column}" in problem["detail"]
+        assert "errors" not in problem
+    assert await factory.counts() == before
+
+
+@pytest.mark.parametrize("body", [b'{"name": "\xff"}', b"[" * 100_000],
+                         ids=["not-utf8", "nested-too-deeply"])
+async def test_a_body_that_cannot_be_read_as_json_is_a_400_saying_why(
+    api: httpx.AsyncClient, factory: Factory, body: bytes
+) -> None:
+    admin = await factory.token("admin")
+    response = await api.post(
+        "/committees", content=body,
+        headers={**bearer(admin), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    assert problem["type"] == "/problems/malformed-json"
+    assert "UTF-8" in problem["detail"] and "nests too deeply" in problem["detail"]
 
 
 @pytest.mark.parametrize("role", ["staff", "supervisor", "board", "auditor"])

@@ -99,13 +99,20 @@ async def test_an_unopened_task_is_waived_by_key_and_refusals_change_nothing(
                                      headers={**year.supervisor, "If-Match": '"0"'})
     assert (unknown.status_code, unknown.json()["rejection"]) == (404, "TaskNotFound")
     elsewhere = await live.client.post(f"/cycles/{year.cycle['id'] + 999}/tasks/report-h1/waive",
-                                       json=waiver, headers={**year.supervisor, "If-Match": "*"})
+                                       json=waiver, headers={**year.supervisor, "If-Match": '"0"'})
     assert elsewhere.status_code == 404
     earlier = await live.client.post(
         f"{base}/report-h1/extend", json={"new_due_on": f"{year.year}-06-01", "reason": "x"},
         headers={**year.supervisor, "If-Match": '"0"'},
     )
     assert (earlier.status_code, earlier.json()["rejection"]) == (422, "InvalidExtension")
+    assert await _row(factory, "report-h1") is None
+
+    for malformed, says in (("0", 'If-Match: "0", not If-Match: 0'), ("*", "whatever")):
+        refused = await live.client.post(f"{base}/report-h1/waive", json=waiver,
+                                         headers={**year.supervisor, "If-Match": malformed})
+        assert refused.status_code == 400, refused.text
+        assert says in refused.json()["detail"] and "GET /cycles/" in refused.json()["detail"]
     assert await _row(factory, "report-h1") is None
 
     response = await live.client.post(f"{base}/report-h1/waive", json=waiver,
@@ -115,8 +122,8 @@ async def test_an_unopened_task_is_waived_by_key_and_refusals_change_nothing(
     row = await _row(factory, "report-h1")
     assert row is not None and (row.state, row.closed_by) == ("waived", response.json()[
         "closed_by"])
-    again = await live.client.post(f"{base}/report-h1/waive", json=waiver,
-                                   headers={**year.supervisor, "If-Match": "*"})
+    again = await live.client.post(f"{base}/report-h1/waive", json=waiver,  # a stale version:
+                                   headers={**year.supervisor, "If-Match": '"0"'})  # still 409
     assert again.status_code == 409
     check = await live.client.get(f"/cycles/{year.cycle['id']}/audit-check", headers=year.board)
     assert check.json()["agrees"], check.json()["disagreements"]

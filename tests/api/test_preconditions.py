@@ -1,5 +1,6 @@
-"""If-Match on complete, extend and waive: required (428), matched strongly (412), and only
-where the change could otherwise succeed (a closed task is 409 whatever version was seen)."""
+"""If-Match on complete, extend and waive: required (428), a list of quoted entity tags (400
+otherwise, `*` included), matched strongly (412), and only where the change could otherwise
+succeed (a closed task is 409 whatever version was seen)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,9 @@ async def test_without_if_match_is_428_and_writes_nothing(
 
 @pytest.mark.parametrize(
     ("if_match", "status"),
-    [('"1"', 412), ('W/"2"', 412), ('"3"', 412), ('"2"', 503), ('"1", "2"', 503), ("*", 503)],
-    ids=["stale", "weak", "future", "current", "list", "any"],
+    [('"1"', 412), ('W/"2"', 412), ('"3"', 412), ('"2"', 503), ('"1", "2"', 503),
+     ('"1","2"', 503), (' "2" ', 503)],
+    ids=["stale", "weak", "future", "current", "list", "list-no-space", "padded"],
 )
 async def test_if_match_is_compared_strongly_against_the_version(
     api: httpx.AsyncClient, factory: Factory, if_match: str, status: int
@@ -65,7 +67,40 @@ async def test_if_match_is_compared_strongly_against_the_version(
     assert response.status_code == status, response.text
     if status == 412:
         assert response.headers["etag"] == '"2"'
-        assert "GET it again" in response.json()["detail"]
+        detail = response.json()["detail"]
+        assert ("never match" if if_match.startswith("W/") else "GET it again") in detail
+
+
+@pytest.mark.parametrize(("action", "role", "body"), ACTIONS, ids=[a[0] for a in ACTIONS])
+@pytest.mark.parametrize(
+    ("if_match", "says"),
+    [("1", 'If-Match: "1", not If-Match: 1'), ("2", 'If-Match: "2", not If-Match: 2'),
+     ('"2', 'If-Match: "2", not If-Match: "2'), ("'2'", "double quotes"),
+     ('"2", 3', "double quotes"), ('"1" "2"', "double quotes"), ("*", "whatever"),
+     (" * ", "whatever")],
+    ids=["unquoted", "unquoted-current", "half-quoted", "single-quoted", "list-with-unquoted",
+         "no-comma", "any", "any-padded"],
+)
+async def test_a_malformed_if_match_is_400_saying_what_is_wrong_and_writes_nothing(
+    api: httpx.AsyncClient, factory: Factory, action: str, role: str, body: dict[str, Any],
+    if_match: str, says: str,
+) -> None:
+    task = await _plan(api, factory)
+    await record(api, "ladder", ladder("GR", rung=Rung.REMINDER))  # version 1 -> 2
+    headers = {**bearer(await factory.token(role, COMMITTEE[role])), "If-Match": if_match}
+    before = await factory.counts()
+    response = await api.post(f"/tasks/{task}/{action}", json=body, headers=headers)
+    # 400, never 412 (nothing changed) nor 503 (the change went on towards Temporal).
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["type"], problem["title"], problem["header"]) == (
+        "/problems/malformed-header", "Malformed header", "If-Match"
+    )
+    assert says in problem["detail"]
+    assert f"GET /tasks/{task}" in problem["detail"]
+    assert "etag" not in response.headers
+    assert await factory.counts() == before
 
 
 async def test_a_closed_task_is_409_even_with_a_stale_etag(

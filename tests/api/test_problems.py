@@ -48,7 +48,8 @@ async def test_a_body_over_the_limit_is_413(settings: Settings, factory: Factory
 async def test_openapi_declares_problem_responses(api: httpx.AsyncClient) -> None:
     schema = (await api.get("/openapi.json")).json()
     complete = schema["paths"]["/tasks/{task_id}/complete"]["post"]
-    assert {"401", "403", "404", "409", "412", "422", "503"} <= set(complete["responses"])
+    assert {"400", "401", "403", "404", "409", "412", "422", "503"} <= set(complete["responses"])
+    assert "If-Match" in complete["responses"]["400"]["description"]
     assert "application/problem+json" in complete["responses"]["422"]["content"]
     assert complete["description"] == (
         "Complete an open task with its evidence (the committee's staff)."
