@@ -7,13 +7,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import docs_offline, problems, refusals
 from api.db import make_engine, make_sessions
+from api.deps import refuse_unknown_query
 from api.metrics import install_metrics
 from api.routes import (
     audit,
@@ -105,6 +106,7 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
         lifespan=lifespan,
         docs_url=None,  # served by docs_offline from local assets
         redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     docs_offline.install(app)
     app.state.settings = settings

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
@@ -25,6 +26,31 @@ bearer = HTTPBearer(auto_error=False, description="A user's token, or the worker
 
 # Dependencies are coroutines even when they do not await: FastAPI runs a plain `def` one in
 # its thread pool, a thread hop per dependency per request.
+
+
+def _query_aliases(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_aliases(sub)
+    return names
+
+
+def _query_names(route: object) -> tuple[str, ...]:
+    """The query parameters a route takes (its dependencies' too), as a client spells them."""
+    dependant = getattr(route, "dependant", None)
+    return tuple(sorted(_query_aliases(dependant))) if isinstance(dependant, Dependant) else ()
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """422 for a query parameter the route does not take, on a route that takes some: a
+    mistyped filter is an error, not an unfiltered answer."""
+    names = _query_names(request.scope.get("route"))
+    unknown = sorted(set(request.query_params) - set(names)) if names else []
+    if unknown:
+        raise Unprocessable(
+            f"unknown query parameters: {', '.join(unknown)}; this route takes "
+            f"{', '.join(names)}"
+        )
 
 
 async def get_settings(request: Request) -> Settings:
@@ -91,19 +117,6 @@ async def get_temporal(request: Request) -> Client:
     if client is None:
         raise Unavailable("no Temporal client is configured")
     return client
-
-
-def only_query(*names: str) -> Any:
-    """A dependency refusing query parameters other than `names` (422), so a mistyped filter
-    is an error, not an unfiltered answer."""
-
-    async def check(request: Request) -> None:
-        unknown = sorted(set(request.query_params) - set(names))
-        if unknown:
-            raise Unprocessable(f"unknown query parameters: {', '.join(unknown)}; "
-                                f"this route takes {', '.join(names)}")
-
-    return Depends(check)
 
 
 CurrentUser = Annotated[Principal, Depends(get_user)]

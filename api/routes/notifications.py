@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query, status
 
-from api.deps import CurrentUser, IdempotencyDep, SessionDep, only_query
+from api.deps import CurrentUser, IdempotencyDep, SessionDep
 from api.models import DeliveryStatus, utcnow
 from api.problems import Forbidden, problem_responses
 from api.schemas_notifications import (
@@ -28,8 +28,7 @@ def _user_id(user: Principal) -> int:
 
 
 @router.get("/notifications", response_model=InAppPage,
-            responses=problem_responses(401, 403, 422),
-            dependencies=[only_query("unread", "limit", "offset")])
+            responses=problem_responses(401, 403, 422))
 async def list_notifications(
     session: SessionDep,
     user: CurrentUser,
@@ -61,8 +60,7 @@ async def read_notification(
 
 
 @router.get("/notifications/deliveries", response_model=DeliveryPage,
-            responses=problem_responses(401, 403, 422),
-            dependencies=[only_query("status", "limit", "offset")])
+            responses=problem_responses(401, 403, 422))
 async def list_deliveries(
     session: SessionDep,
     user: CurrentUser,

@@ -58,3 +58,26 @@ async def test_openapi_declares_problem_responses(api: httpx.AsyncClient) -> Non
         for method, operation in operations.items():
             assert operation.get("description"), f"{method.upper()} {path} has no description"
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
+
+
+async def test_a_query_parameter_a_route_does_not_take_is_422_naming_it(
+    api: httpx.AsyncClient, factory: Factory
+) -> None:
+    await factory.tree()
+    staff = bearer(await factory.token("staff", "GR"))
+    admin = bearer(await factory.token("admin"))
+    for path, wanted in (("/tasks?comittee=GR", "committee"),
+                         ("/cycles/stuck?limit=5&order=asc", "limit"),
+                         ("/notifications?unread=true&seen=false", "unread")):
+        headers = admin if path.startswith("/cycles/stuck") else staff
+        response = await api.get(path, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        detail = response.json()["detail"]
+        unknown = path.split("?")[1].split("&")[-1].split("=")[0]
+        assert f"unknown query parameters: {unknown};" in detail, detail
+        assert wanted in detail.split("this route takes")[1]
+    # The same parameters, spelled right, and a route that takes none, answer as usual.
+    assert (await api.get("/tasks?committee=GR", headers=staff)).status_code == 200
+    assert (await api.get("/cycles/stuck?limit=5", headers=admin)).status_code == 200
+    assert (await api.get("/templates?whatever=1", headers=staff)).status_code == 200
