@@ -36,13 +36,16 @@ def _query_aliases(dependant: Dependant) -> set[str]:
 
 
 def _query_names(route: object) -> tuple[str, ...]:
-    """The query parameters a route takes (its dependencies' too), as a client spells them."""
+    """The query parameters an API route takes (its dependencies' too), as a client spells
+    them; none for a route outside the OpenAPI document (the web pages read their own)."""
     dependant = getattr(route, "dependant", None)
-    return tuple(sorted(_query_aliases(dependant))) if isinstance(dependant, Dependant) else ()
+    if not isinstance(dependant, Dependant) or not getattr(route, "include_in_schema", False):
+        return ()
+    return tuple(sorted(_query_aliases(dependant)))
 
 
 async def refuse_unknown_query(request: Request) -> None:
-    """422 for a query parameter the route does not take, on a route that takes some: a
+    """422 for a query parameter an API route does not take, on one that takes some: a
     mistyped filter is an error, not an unfiltered answer."""
     names = _query_names(request.scope.get("route"))
     unknown = sorted(set(request.query_params) - set(names)) if names else []
