@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from api.problems import Forbidden, ProblemError
+from api.problems import Forbidden, NotFound, ProblemError
 from api.refusals import is_refusal, record_refusal
 from api.services.signin import Signed, resume
 from api.settings import Settings
@@ -65,6 +66,8 @@ class PageRoute(APIRoute):
                 return RedirectResponse(
                     f"/web/sign-in?next={quote(exc.wanted, safe='/')}", status_code=303
                 )
+            except RequestValidationError:  # a page address that names nothing: /tasks/abc
+                return problem_page(request, NotFound(f"no page at {request.url.path}"))
             except ProblemError as exc:
                 if is_refusal(request.method, exc):
                     try:

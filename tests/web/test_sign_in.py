@@ -141,6 +141,8 @@ async def test_an_idle_session_ends_and_the_sign_in_form_needs_its_token(
         assert forged.status_code == 403 and "CSRF" in forged.text
         assert (await try_sign_in(client, "clerk", PASSWORD)).status_code == 303
         assert (await client.get("/web/inbox")).status_code == 200
+        nowhere = await client.get("/web/tasks/not-a-number")  # a page, not problem+json
+        assert nowhere.status_code == 404 and "Không tìm thấy" in nowhere.text
         idle = timedelta(minutes=settings.web_idle_minutes, seconds=1)
         async with factory.sessions() as session:
             await session.execute(update(WebSession).values(last_seen_at=utcnow() - idle))
