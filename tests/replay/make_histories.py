@@ -28,7 +28,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 
 from tests.replay.scenarios import next_year, stand, time_skipping
-from tests.replay.stories import STORIES
+from tests.replay.stories import STORIES, STORY_TEMPLATES
 from workflows import WORKFLOWS, OpenYear
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +59,8 @@ def legacy_workflows(revision: str) -> list[type]:
 async def record(story: str, *, workflows: list[type]) -> dict[str, WorkflowHistory]:
     async with time_skipping() as env:
         with tempfile.TemporaryDirectory() as directory:
-            async with stand(env, Path(directory), workflows=workflows) as ready:
+            async with stand(env, Path(directory), workflows=workflows,
+                             cycle_template=STORY_TEMPLATES.get(story, "default")) as ready:
                 return await STORIES[story](ready, await next_year(env))
 
 

@@ -67,9 +67,11 @@ class Stand:
             self.tokens[role] = bearer(await self.factory.token(role, committee,
                                                                 name=f"{role}-demo"))
 
-    async def committee(self, code: str) -> dict[str, str]:
-        """A grassroots committee under UP and its staff's token."""
-        await self.factory.committee(code, level="grassroots", parent="UP")
+    async def committee(
+        self, code: str, *, level: str = "grassroots", parent: str = "UP"
+    ) -> dict[str, str]:
+        """A committee (grassroots under UP unless told) and its staff's token."""
+        await self.factory.committee(code, level=level, parent=parent)
         token = bearer(await self.factory.token("staff", code, name=f"staff-{code}"))
         self.tokens[f"staff-{code}"] = token
         return token
@@ -77,12 +79,15 @@ class Stand:
 
 @contextlib.asynccontextmanager
 async def stand(
-    env: WorkflowEnvironment, directory: Path, *, workflows: Sequence[type] = tuple(WORKFLOWS)
+    env: WorkflowEnvironment, directory: Path, *, workflows: Sequence[type] = tuple(WORKFLOWS),
+    cycle_template: str = "default",
 ) -> AsyncIterator[Stand]:
-    """The whole system on `env`, its SQLite file in `directory`."""
+    """The whole system on `env`, its SQLite file in `directory`; cycles take the version of
+    `cycle_template` in force for their year."""
     url = f"sqlite+aiosqlite:///{directory / 'api.db'}"
     await upgrade_async(url)
-    settings = make_settings(url, task_queue=unique_queue("replay"), update_timeout_seconds=60.0)
+    settings = make_settings(url, task_queue=unique_queue("replay"), update_timeout_seconds=60.0,
+                             cycle_template=cycle_template)
     engine = make_engine(url)
     try:
         async with served(settings, env.client) as api_url:
@@ -118,10 +123,14 @@ async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 class CycleRun:
     """One committee's cycle on a stand, driven through the API."""
 
-    def __init__(self, stand: Stand, committee: str, year: int) -> None:
+    def __init__(
+        self, stand: Stand, committee: str, year: int, *, level: str = "grassroots",
+        parent: str = "UP",
+    ) -> None:
         self.stand = stand
         self.committee = committee
         self.year = year
+        self.level, self.parent = level, parent
         self.cycle: dict[str, Any] = {}
         self.replaced = 0
 
@@ -138,7 +147,7 @@ class CycleRun:
         return str(self.cycle["workflow_id"])
 
     async def start(self) -> CycleRun:
-        await self.stand.committee(self.committee)
+        await self.stand.committee(self.committee, level=self.level, parent=self.parent)
         response = await self.http.post(
             "/cycles", json={"committee": self.committee, "year": self.year},
             headers={**self.stand.tokens["admin"], "Idempotency-Key": str(uuid.uuid4())},

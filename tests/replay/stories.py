@@ -197,8 +197,29 @@ async def extended_unopened(stand: Stand, year: int) -> dict[str, WorkflowHistor
     return {"extended-unopened": await run.closed()}
 
 
+async def calendar_1751(stand: Stand, year: int) -> dict[str, WorkflowHistory]:
+    """The 1751-CV/ĐUK calendar (cv-1751, its standing version) for an upper committee directly
+    under the root: its report dates are its level's; the plan climbs reminder, overdue and
+    parent, and the Board rung is skipped (the parent is the root); the rest is on time."""
+    run = await CycleRun(stand, "CAL", year, level="upper", parent="BLOC").start()
+    await run.advance_to(at(year, 2, 16))
+    await run.task("plan", state="escalated", rung="parent")
+    await run.complete("plan", at(year, 2, 20))
+    for key, when in (
+        ("conference-q1", at(year, 3, 20)), ("disseminate", at(year, 3, 25)),
+        ("conference-q2", at(year, 5, 20)), ("report-h1", at(year, 6, 22)),
+        ("conference-q3", at(year, 8, 20)), ("review", at(year, 11, 10)),
+        ("conference-q4", at(year, 11, 20)), ("report-year", at(year, 12, 22)),
+    ):
+        await run.complete(key, when)
+    return {"calendar-1751": await run.closed()}
+
+
+# The template code each story's cycles take (default: the legacy template `default`).
+STORY_TEMPLATES: dict[str, str] = {"calendar-1751": "cv-1751"}
+
 STORIES: dict[str, Story] = {
     "on-time": on_time, "late": late, "extended": extended, "waived": waived,
     "roster-consolidation": roster_consolidation, "resumed": resumed,
-    "extended-unopened": extended_unopened,
+    "extended-unopened": extended_unopened, "calendar-1751": calendar_1751,
 }

@@ -29,7 +29,7 @@ HISTORIES = Path(__file__).parent / "histories"
 SAVED = sorted(HISTORIES.glob("*.json"))
 EXPECTED = {"on-time", "late", "late-running", "extended", "extended-before-withdrawal-patch",
             "waived", "roster-consolidation", "late-before-rung-patch", "resumed",
-            "extended-unopened"}
+            "extended-unopened", "calendar-1751"}
 
 
 def saved(name: str) -> WorkflowHistory:
@@ -61,7 +61,8 @@ async def test_replay_rederives_the_recorded_outcome(path: Path) -> None:
     assert report.agrees
     expected_from = "history" if path.stem == "late-running" else "result"
     assert report.recorded_from == expected_from
-    assert len(report.recorded) == (11 if path.stem == "roster-consolidation" else 10)
+    tasks = {"roster-consolidation": 11, "calendar-1751": 9}  # the 1751 standing year: no roster
+    assert len(report.recorded) == tasks.get(path.stem, 10)
 
 
 async def test_the_patch_changes_what_an_extension_records_and_both_versions_replay() -> None:
@@ -134,3 +135,28 @@ def test_the_recordings_a_run_had_in_flight_are_those_never_answered() -> None:
     name = next(e.activity_task_scheduled_event_attributes.activity_type.name
                 for e in history.events if e.event_id == scheduled_id)
     assert in_flight(cut) == [name]
+
+
+async def test_the_1751_calendar_keeps_its_levels_dates_and_skips_a_body_reached() -> None:
+    history = saved("calendar-1751")
+    cycle = cycle_input(history)
+    assert cycle is not None
+    assert (cycle.template.code, cycle.template.version, cycle.committee_level.value) == (
+        "cv-1751", 2, "upper")
+    read = timeline(history)
+    patches = {e.details["patch"] for e in read.entries if e.kind is EntryKind.CODE_PATCHED}
+    assert {"committee-level-dates", "skip-rung-reaching-a-body-already-reached"} <= patches
+    assert [e.rung for e in read.entries
+            if e.kind is EntryKind.RUNG_REACHED and e.key == "plan"] == [
+        Rung.REMINDER, Rung.OVERDUE, Rung.PARENT]
+    state = fold(read, cycle)
+    items = {i.key: i for i in state.items}
+    y = cycle.year
+    assert "roster" not in items
+    assert str(items["report-h1"].due_on) == f"{y}-06-25"  # the upper committee's date
+    assert items["report-h1"].title_vi == (
+        f"Báo cáo kết quả hoạt động của đội ngũ báo cáo viên 6 tháng đầu năm {y}")
+    assert {i.state for i in items.values()} == {ItemState.COMPLETED}
+    assert [k for k, i in items.items() if i.late] == ["plan"]
+    report = await replay(history)
+    assert report.agrees, report
