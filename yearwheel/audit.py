@@ -24,6 +24,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from yearwheel.bulk import unreachable
+
 if TYPE_CHECKING:
     from temporalio.client import WorkflowHistory
 
@@ -49,13 +51,14 @@ async def _get(client: httpx.AsyncClient, path: str, **params: Any) -> httpx.Res
     try:
         response = await client.get(path, params=params)
     except httpx.HTTPError as exc:
-        raise AuditCommandError(f"the API at {client.base_url} did not answer: {exc!r}") from exc
+        raise AuditCommandError(unreachable(str(client.base_url), exc)) from None
     if response.status_code != 200:
         try:
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text[:300]
-        raise AuditCommandError(f"GET {path}: {response.status_code} {detail}")
+        hint = "; check YEARWHEEL_TOKEN (or --token)" if response.status_code == 401 else ""
+        raise AuditCommandError(f"GET {path}: {response.status_code} {detail}{hint}")
     return response
 
 
@@ -135,7 +138,7 @@ async def replay_all(
 
 
 def _fail(error: Exception) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {error}")
+    typer.echo(f"error: {error}", err=True)  # one line, however wide the terminal
     return typer.Exit(2)
 
 
@@ -167,12 +170,13 @@ def replay_command(
     api_url: ApiUrl = DEFAULT_API,
     token: Token = "",
 ) -> None:
-    """Replay histories through this checkout's workflow code; list those that do not agree."""
+    """Replay histories through this checkout's workflow code; list those that do not agree
+    (exit 1), or say there is nothing to replay (exit 1 too)."""
     if (year is None) == (not file):
         raise typer.BadParameter("give --year, or one or more --file, not both")
     console = Console(stderr=True)
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("replay", total=len(file) if file else None)
 
         def total(count: int) -> None:
@@ -184,6 +188,10 @@ def replay_command(
             results = asyncio.run(replay_all(histories, lambda _: bar.advance(task)))
         except (AuditCommandError, OSError, ValueError) as error:
             raise _fail(error) from None
+    if not results:
+        typer.echo(f"nothing to replay: no cycle of {year} that this token can see"
+                   if year is not None else "nothing to replay", err=True)
+        raise typer.Exit(1)
     failures = [r for r in results if not r.agrees]
     out = Console()
     if failures:

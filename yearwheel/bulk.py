@@ -39,9 +39,19 @@ def _problem(response: httpx.Response) -> BulkStartError:
     except ValueError:
         body = None
     detail = body.get("detail") if isinstance(body, dict) else None
+    hint = "; check YEARWHEEL_TOKEN (or --token)" if response.status_code == 401 else ""
     return BulkStartError(
-        f"POST {response.request.url.path}: {response.status_code} {detail or response.text[:300]}",
+        f"{response.request.method} {response.request.url.path}: {response.status_code} "
+        f"{detail or response.text[:300]}{hint}",
         body if isinstance(body, dict) else None,
+    )
+
+
+def unreachable(api_url: str, error: httpx.HTTPError) -> str:
+    """One line: the API did not answer, and what to do about it."""
+    return (
+        f"the API at {api_url} did not answer ({type(error).__name__}: {error or 'no reply'}); "
+        "start it (`make run`, or `yearwheel dev`) or set YEARWHEEL_API_URL (--api-url)"
     )
 
 
@@ -73,6 +83,17 @@ async def start_year_async(
     poll_interval: float = 0.5,
 ) -> YearCyclesStarted:
     """Start `year`'s cycles; `on_progress(done, total)` is called as cycle rows appear."""
+    try:
+        return await _start_year(api_url, token, year, time_scale, on_progress=on_progress,
+                                 poll_interval=poll_interval)
+    except httpx.HTTPError as error:
+        raise BulkStartError(unreachable(api_url, error)) from None
+
+
+async def _start_year(
+    api_url: str, token: str, year: int, time_scale: float | None, *,
+    on_progress: ProgressCallback | None, poll_interval: float,
+) -> YearCyclesStarted:
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=api_url.rstrip("/"), headers=headers,
                                  timeout=30) as client:
@@ -114,7 +135,8 @@ def start_year(
     columns = (
         TextColumn(f"cycles {year}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console or Console(stderr=True), transient=False) as bar:
+    # transient: the summary line says what happened, an error stays the one line it is.
+    with Progress(*columns, console=console or Console(stderr=True), transient=True) as bar:
         task = bar.add_task("start", total=None)
 
         def show(done: int, total: int) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from pydantic import ValidationError
 
@@ -61,12 +63,19 @@ def worker() -> None:
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema up to date (Alembic)."""
-    from api.migrate import upgrade
-    from api.settings import load_settings
+    """Bring the database schema up to date (Alembic). Needs only YEARWHEEL_DATABASE_URL; a
+    new SQLite file is created with its folder."""
+    from yearwheel.schema import SchemaError, shown
+    from yearwheel.schema import migrate as migrate_database
+    from yearwheel.users import DatabaseSettings
 
-    upgrade(load_settings().database_url)
-    typer.echo("database is up to date")
+    database_url = DatabaseSettings().database_url
+    try:
+        asyncio.run(migrate_database(database_url))
+    except SchemaError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"database {shown(database_url)} is up to date")
 
 
 @app.command()
@@ -126,6 +135,7 @@ def user_create(
     """Create a user: its API token on stdout, and on stderr a one-time link that sets its
     web password (both shown once). Needs only YEARWHEEL_DATABASE_URL (and
     YEARWHEEL_PUBLIC_URL for the link's address)."""
+    from yearwheel.schema import SchemaError, ensure_schema, shown
     from yearwheel.users import (
         DatabaseSettings,
         UserCommandError,
@@ -134,6 +144,13 @@ def user_create(
     )
 
     settings = DatabaseSettings()
+    try:
+        if asyncio.run(ensure_schema(settings.database_url)):
+            typer.echo(f"the database {shown(settings.database_url)} was new: migrated it to the "
+                       "latest schema", err=True)
+    except SchemaError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
     try:
         token, link = asyncio.run(
             create_user_with_link(
@@ -186,6 +203,19 @@ def user_revoke(
     typer.echo(f"revoked the token of {name}")
 
 
+def describe_failure(error: BaseException) -> str:
+    """One line for a failure no command turned into its own message."""
+    text = (str(error).strip().splitlines() or [""])[0]
+    if isinstance(error, RuntimeError) and "client connect" in text.lower():
+        return (f"Temporal did not answer ({text}); start it (`make run`, or `yearwheel dev`) "
+                "or set YEARWHEEL_TEMPORAL_ADDRESS")
+    if isinstance(error, httpx.HTTPError):
+        return (f"the API did not answer ({type(error).__name__}: {text or 'no reply'}); start "
+                "it (`make run`, or `yearwheel dev`) or set YEARWHEEL_API_URL (--api-url)")
+    return (f"{type(error).__name__}: {text or 'no message'} "
+            "(YEARWHEEL_TRACEBACK=1 shows where it failed)")
+
+
 def main() -> None:
     code = 0
     try:
@@ -201,6 +231,11 @@ def main() -> None:
             name = f"YEARWHEEL_{field.upper()}" if field else "settings"
             typer.echo(f"error: {name}: {problem['msg']}", err=True)
         code = 2
+    except Exception as error:  # the last resort: one line that says what failed, no traceback
+        if os.environ.get("YEARWHEEL_TRACEBACK"):
+            traceback.print_exc()
+        typer.echo(f"error: {describe_failure(error)}", err=True)
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     # The SDK's native runtime can abort at interpreter exit; leave without finalisers.

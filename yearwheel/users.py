@@ -18,6 +18,7 @@ from api.models import Role, User, utcnow
 from api.problems import ProblemError
 from api.services.signin import issue_link, set_password
 from api.services.users import create_user, revoke_user
+from yearwheel.schema import migrate_command
 
 T = TypeVar("T")
 USER_ROLES = tuple(role.value for role in Role if role is not Role.SERVICE)
@@ -64,7 +65,8 @@ async def _in_transaction(database_url: str, work: Callable[[AsyncSession], Awai
     except DBAPIError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         missing = "no such table" in reason or "does not exist" in reason
-        hint = "; run `yearwheel migrate` first" if missing else ""
+        hint = f"; bring the schema up to date first: {migrate_command(database_url)}" if (
+            missing) else ""
         raise UserCommandError(f"database {database_url}: {reason}{hint}", code=1) from None
     except OSError as error:
         raise UserCommandError(f"database {database_url} unreachable: {error}", code=1) from None
