@@ -96,8 +96,12 @@ async def test_refusals_are_one_line_and_exit_2(factory: Factory, database_url: 
     assert await factory.counts() == before
 
 
-async def test_an_unmigrated_database_says_so(tmp_path: object) -> None:
+async def test_revoke_on_an_unmigrated_database_names_the_command_to_run(
+    tmp_path: object,
+) -> None:
+    """(`create` migrates a new, empty database: tests/api/test_cli_failures.py.)"""
     url = f"sqlite+aiosqlite:///{tmp_path}/empty.db"
-    code, out, err = await in_thread(url, "create", "--name", "x", "--role", "admin")
+    code, out, err = await in_thread(url, "revoke", "--name", "x")
     assert (code, out) == (1, "")
-    assert err.count("\n") == 1 and err.endswith("run `yearwheel migrate` first\n")
+    assert err.count("\n") == 1 and "no such table: users" in err
+    assert f"YEARWHEEL_DATABASE_URL='{url}' " in err and err.endswith(" migrate\n")
