@@ -41,11 +41,14 @@ class SummaryRow(BaseModel):
     scope: Literal["own", "subtree", "total"]
     committees: int = Field(description="Committees with a cycle this year in the row.")
     items_total: int
-    items_due: int = Field(description="Items whose due date has passed by as_of.")
-    done_on_time: int
-    done_late: int
+    items_due: int = Field(
+        description="Items whose due date has passed by as_of: done_on_time + done_late + "
+        "overdue_now + waived."
+    )
+    done_on_time: int = Field(description="Due by as_of, completed by then, on time.")
+    done_late: int = Field(description="Due by as_of, completed by then, late.")
     overdue_now: int = Field(description="Due by as_of and neither completed nor waived then.")
-    waived: int
+    waived: int = Field(description="Due by as_of and waived by then.")
     open_escalations: int = Field(description="Escalations to a parent or the board open then.")
     reports: int = Field(description="Committees whose latest report is summed in `figures`.")
     figures: ReportFigures = Field(

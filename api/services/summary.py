@@ -1,8 +1,10 @@
 """A committee's subtree rolled up for a year, as of any instant, from timestamps in the database.
 
 Every count is reckoned as things stood at `as_of`'s end: the tree of that day, due dates as
-extended by then, completions, waivers and escalations recorded by then. An item whose task
-had not opened by then counts from the template's plan of the cycle's own pinned version.
+extended by then, completions, waivers and escalations recorded by then. Only items due by
+then are counted as done, waived or overdue, so on time + late + waived + overdue = due. An
+item whose task had not opened by then counts from the template's plan of the cycle's own
+pinned version.
 """
 
 from __future__ import annotations
@@ -86,14 +88,15 @@ def tally_cycle(
     for planned_due, task in items:
         counts["items_total"] += 1
         due = due_as_of(task, changes.get(task.id, []), at) if task else planned_due
-        is_due = due_instant(due) <= at
-        counts["items_due"] += is_due
+        if due_instant(due) > at:
+            continue  # not yet due: done early or not, it counts once its day has come
+        counts["items_due"] += 1
         closed = task is not None and task.closed_at is not None and task.closed_at < at
         if closed and task is not None and task.state == ItemState.COMPLETED:
             counts["done_late" if task.late else "done_on_time"] += 1
         elif closed and task is not None and task.state == ItemState.WAIVED:
             counts["waived"] += 1
-        elif is_due:
+        else:
             counts["overdue_now"] += 1
     counts["open_escalations"] = sum(
         e.level >= 1 and e.raised_at < at and (e.resolved_at is None or e.resolved_at >= at)
