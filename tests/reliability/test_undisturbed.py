@@ -19,4 +19,5 @@ async def test_an_undisturbed_cycle_ends_as_planned(undisturbed: Recorded) -> No
     assert undisturbed.counts["task_changes"] == 1
     assert undisturbed.notifications == {
         "task_opened": 6, "reminder": 2, "overdue": 2, "parent": 2, "board": 2, "task_waived": 1,
+        "report_received": 2, "cycle_finished": 1,  # the 6-month report: parent and board
     }
