@@ -36,7 +36,7 @@ lint: setup
 	$(BIN)/mypy
 
 ## The reliability suite alone (faults on real processes, hostile input, database keys), with
-## the API down for the issue's full 30 s; `make test` runs it too, with a 10 s outage.
+## the API down for a full 30 s; `make test` runs it too, with a 10 s outage.
 reliability: setup
 	YEARWHEEL_RELIABILITY_API_OUTAGE=30 $(BIN)/pytest -m reliability
 

@@ -113,13 +113,11 @@ def create_app(settings: Settings, *, temporal_client: Client | None = None) -> 
     problems.install(app)
     refusals.install(app)
     app.add_exception_handler(idempotency.Replay, idempotency.replay_response)
-    for module in (health, committees, users, cycles, tasks, escalations, internal):
+    for module in (health, committees, users, cycles, tasks, escalations, internal, rosters,
+                   tree, templates, reports, registers):
         app.include_router(module.router)
-    for module in (rosters, tree, templates, reports):  # issue 3: rosters, reports, the tree
-        app.include_router(module.router)
-    app.include_router(registers.router)
     app.include_router(notifications.router)
-    app.include_router(audit.router)  # issue 5: history, timeline, replay, verify, cross-check
+    app.include_router(audit.router)  # history, timeline, replay, verify, cross-check
     install_web(app)  # the web workspace's pages under /web, outside the OpenAPI schema
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(StuckWatch)  # a refused /internal call marks its cycle stuck

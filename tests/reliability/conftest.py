@@ -18,7 +18,7 @@ from tests.reliability.rig import running_stack
 FIGURES: list[tuple[str, str, str]] = []
 Figure = Callable[[str, object], None]  # the `figure` fixture: record(what, value)
 
-# How long the API stays down in its outage test: the 30 s under `make reliability`
+# How long the API stays down in its outage test: a full 30 s under `make reliability`
 # (the Makefile sets it), 10 s otherwise, so `make test` stays short.
 API_OUTAGE_SECONDS = float(os.environ.get("YEARWHEEL_RELIABILITY_API_OUTAGE", "10"))
 
