@@ -15,16 +15,9 @@ from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from domain.calendar import HCM
 from domain.template import Rung
+from tests.api.dispatching import Clock
 from tests.api.factories import Factory, bearer, ladder, opened, record
 from tests.api.mailbox import Mailbox, smtp_server
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def _happened_on_one_day(factory: Factory, settings: Settings) -> datetime:

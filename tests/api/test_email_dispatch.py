@@ -4,7 +4,7 @@ one copy with the same Message-ID."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -12,22 +12,15 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from api.models import NotificationAttempt, NotificationDelivery, Task, User, utcnow
+from api.models import NotificationDelivery, Task, User, utcnow
 from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from domain.template import Rung
 from tests.api.conftest import asgi_client
+from tests.api.dispatching import Clock, attempts
 from tests.api.factories import Factory, bearer, ladder, opened, record
 from tests.api.mailbox import Mailbox, smtp_server
 from tests.api.support import eventually
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 class Killed(BaseException):
@@ -50,15 +43,6 @@ def _dispatcher(factory: Factory, settings: Settings, port: int, clock: Clock) -
     smtp = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port,
                                        "notify_backoff_seconds": 60.0})
     return Dispatcher(factory.sessions, smtp, clock=clock)
-
-
-async def _attempts(factory: Factory) -> list[tuple[int, str]]:
-    async with factory.sessions() as session:
-        rows = await session.execute(
-            select(NotificationAttempt.attempt, NotificationAttempt.outcome)
-            .order_by(NotificationAttempt.id)
-        )
-        return [tuple(row) for row in rows.tuples()]
 
 
 async def test_reminder_and_escalation_arrive_in_vietnamese(
@@ -91,7 +75,7 @@ async def test_reminder_and_escalation_arrive_in_vietnamese(
     assert f"Hạn: {due}\n" in body and "Mức: cấp ủy cấp trên\n" in body
     assert f"http://127.0.0.1:8000/tasks/{task_id}" in body
     assert task.title_vi in html.get_content()
-    assert await _attempts(factory) == [(1, "sent")] * 3
+    assert await attempts(factory) == [(1, "sent")] * 3
 
 
 async def test_a_refusing_server_is_retried_with_backoff(
@@ -111,7 +95,7 @@ async def test_a_refusing_server_is_retried_with_backoff(
         clock.now += timedelta(seconds=60)
         assert await dispatcher.run_once() == 1
     assert len(mailbox.received) == 1 and mailbox.refused == 2
-    assert await _attempts(factory) == [(1, "failed"), (2, "failed"), (3, "sent")]
+    assert await attempts(factory) == [(1, "failed"), (2, "failed"), (3, "sent")]
     async with factory.sessions() as session:
         delivery = await session.scalar(
             select(NotificationDelivery).where(NotificationDelivery.channel == "email")
@@ -143,7 +127,7 @@ async def test_a_crash_between_send_and_record_costs_one_copy_at_most(
     assert len(mailbox.received) == 2
     first, copy = (m["Message-ID"] for m in mailbox.received)
     assert first == copy  # the documented bound: one copy, recognisably the same message
-    assert await _attempts(factory) == [(1, "sending"), (2, "sent")]
+    assert await attempts(factory) == [(1, "sending"), (2, "sent")]
 
 
 async def test_the_api_process_dispatches_to_eml_files_without_smtp(
@@ -158,7 +142,7 @@ async def test_the_api_process_dispatches_to_eml_files_without_smtp(
         await record(client, "tasks/opened", opened("GR"))
 
         async def recorded() -> bool:  # the file is written before the attempt is recorded
-            return await _attempts(factory) == [(1, "sent")]
+            return await attempts(factory) == [(1, "sent")]
 
         await eventually(recorded)
     files = sorted(mail.glob("*.eml"))
@@ -198,6 +182,6 @@ async def test_admins_see_a_failure_and_resend_it(
         clock.now = utcnow()  # the resend made it due at the wall clock's now
         assert await dispatcher.run_once() == 1
     assert len(mailbox.received) == 1
-    assert await _attempts(factory) == [(1, "failed"), (2, "sent")]
+    assert await attempts(factory) == [(1, "failed"), (2, "sent")]
     sent = (await api.get("/notifications/deliveries?status=sent", headers=admin)).json()
     assert [i["id"] for i in sent["items"] if i["channel"] == "email"] == [item["id"]]

@@ -4,28 +4,21 @@ with backoff, every attempt recorded."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
 
 from api.channels import webhook
-from api.models import NotificationAttempt, NotificationDelivery, utcnow
+from api.models import NotificationDelivery, utcnow
 from api.services.dispatch import Dispatcher
 from api.settings import Settings
 from domain.template import Rung
+from tests.api.dispatching import Clock, attempts
 from tests.api.factories import Factory, bearer, ladder, opened, record
 from tests.api.receiver import Receiver, receiving
 
 SECRET = "a-committee-office-shared-secret-0123456789"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def _subscribe(api: httpx.AsyncClient, factory: Factory, url: str) -> dict[str, str]:
@@ -38,15 +31,6 @@ async def _subscribe(api: httpx.AsyncClient, factory: Factory, url: str) -> dict
     assert saved.json() == {"email": None, "language": "vi", "email_mode": "immediate",
                             "webhook_url": url}
     return staff
-
-
-async def _attempts(factory: Factory) -> list[tuple[int, str]]:
-    async with factory.sessions() as session:
-        rows = await session.execute(
-            select(NotificationAttempt.attempt, NotificationAttempt.outcome)
-            .order_by(NotificationAttempt.id)
-        )
-        return [tuple(row) for row in rows.tuples()]
 
 
 async def test_a_signed_webhook_arrives_and_a_replay_is_refused(
@@ -91,7 +75,7 @@ async def test_a_signed_webhook_arrives_and_a_replay_is_refused(
     assert [key for key, _ in keys] == [r.headers[webhook.DELIVERY.lower()]
                                         for r in receiver.taken]
     assert all(key == message_id for key, message_id in keys)
-    assert await _attempts(factory) == [(1, "sent")] * 2
+    assert await attempts(factory) == [(1, "sent")] * 2
 
 
 async def test_a_receiver_that_is_down_is_retried_with_backoff(
@@ -113,7 +97,7 @@ async def test_a_receiver_that_is_down_is_retried_with_backoff(
         assert await dispatcher.run_once() == 1
     assert [status for status, _ in receiver.refused] == [503, 503]
     assert len(receiver.taken) == 1
-    assert await _attempts(factory) == [(1, "failed"), (2, "failed"), (3, "sent")]
+    assert await attempts(factory) == [(1, "failed"), (2, "failed"), (3, "sent")]
     async with factory.sessions() as session:
         delivery = await session.scalar(select(NotificationDelivery).where(
             NotificationDelivery.channel == "webhook"))
